@@ -1,0 +1,82 @@
+// The vocabulary shared by the core and its adapters. Nothing here knows about nginx or njs.
+
+/** What the edge does with a request. */
+export type Mode =
+  | 'stream' // response unbuffered (server streaming, SSE, unknown streaming protocol)
+  | 'duplex' // request and response unbuffered (client or bidi streaming)
+  | 'buffer' // nginx's default: request and response buffered (unary, REST)
+  | 'upgrade' // WebSocket / HTTP Upgrade tunnel
+  | 'reject'; // malformed route: answered by the edge with a 4xx
+
+/** How the request names its sandbox. */
+export type RouteForm = 'host' | 'path' | 'header' | 'none';
+
+/** The wire protocol, read from the request headers only. */
+export type Protocol =
+  | 'connect' // Connect unary: application/json | application/proto (or GET ?connect=v1)
+  | 'connect_stream' // Connect streaming: application/connect+json | application/connect+proto
+  | 'grpc' // application/grpc, application/grpc+proto, ...
+  | 'grpc_web' // application/grpc-web, application/grpc-web-text, ...
+  | 'sse' // Accept: text/event-stream
+  | 'websocket' // Upgrade: websocket + Connection: upgrade
+  | 'http'; // anything else (REST, plain HTTP of a user's app)
+
+/** The kind of an RPC or endpoint, from the catalog. */
+export type RpcKind = 'unary' | 'server_stream' | 'client_stream' | 'bidi_stream' | 'rest' | 'internal' | 'unknown';
+
+/**
+ * The request facts the classifier needs, as the client sent them.
+ * Header values are undefined when the header is absent.
+ */
+export interface RequestFacts {
+  method: string;
+  /** The Host header (or :authority) as received, possibly with a port. */
+  host: string;
+  /** The raw request target: path and query, still percent-encoded ($request_uri). */
+  uri: string;
+  contentType?: string;
+  accept?: string;
+  upgrade?: string;
+  connection?: string;
+  /** E2b-Sandbox-Id */
+  sandboxIdHeader?: string;
+  /** E2b-Sandbox-Port */
+  sandboxPortHeader?: string;
+}
+
+/** Why the edge refuses a request: what the client is told. */
+export interface Rejection {
+  /** HTTP status the edge answers with. */
+  status: number;
+  /** Connect error code (https://connectrpc.com/docs/protocol#error-codes). */
+  code: 'invalid_argument' | 'permission_denied' | 'not_found';
+  message: string;
+}
+
+export interface Route {
+  form: RouteForm;
+  sandboxId: string;
+  sandboxPort: string;
+  /** The URI to send upstream: for the path form the prefix is stripped; the query is kept. */
+  upstreamUri: string;
+  rejection?: Rejection;
+}
+
+export interface Rpc {
+  /** `package.Service/Method` for RPCs, the path for REST endpoints, '' when neither. */
+  name: string;
+  kind: RpcKind;
+}
+
+export interface Classification {
+  mode: Mode;
+  route: RouteForm;
+  sandboxId: string;
+  sandboxPort: string;
+  upstreamUri: string;
+  rpc: string;
+  rpcKind: RpcKind;
+  protocol: Protocol;
+  /** Set exactly when mode is 'reject'. */
+  rejection?: Rejection;
+}
