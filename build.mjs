@@ -2,7 +2,7 @@
 // Builds dist/envd.js: one ES module that njs 0.7.9 (njs engine) and later njs (both engines) load.
 // Runs the same under Node and Bun (`node build.mjs`, `bun build.mjs`) and writes the same bytes.
 //
-//   node build.mjs [--outfile path] [--no-njs-check]
+//   node build.mjs [--outfile path] [--entry file.ts] [--no-njs-check]
 //
 // After bundling it loads the bundle into the real `njs` CLI and replays test/vectors.json there
 // (skipped with a warning when `njs` is not installed, unless ENVD_REQUIRE_NJS=1).
@@ -16,6 +16,8 @@ const root = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--outfile');
 const outfile = resolve(outIndex >= 0 ? args[outIndex + 1] : resolve(root, 'dist/envd.js'));
+const entryIndex = args.indexOf('--entry');
+const entry = resolve(entryIndex >= 0 ? args[entryIndex + 1] : resolve(root, 'njs/envd.ts'));
 const njsCheck = !args.includes('--no-njs-check');
 
 // Syntax the njs engine (0.7.9) rejects. Marked unsupported, esbuild refuses to build it at all
@@ -72,7 +74,7 @@ function fail(message) {
 let result;
 try {
   result = await esbuild.build({
-    entryPoints: [resolve(root, 'njs/envd.ts')],
+    entryPoints: [entry],
     bundle: true,
     format: 'esm',
     platform: 'neutral',
@@ -96,13 +98,15 @@ try {
 let code = result.outputFiles[0].text;
 
 // njs before 0.7.12 cannot parse `export { x as default }`: end the module with `export default x;`.
-const tail = /\nexport\s*\{\s*([A-Za-z_$][\w$]*) as default\s*\};\s*$/;
+const tail = /\nexport\s*\{([^}]*)\};\s*$/;
 const match = tail.exec(code);
-if (!match) fail('expected the bundle to end in `export { x as default };` - is njs/envd.ts still default-export only?');
-code = code.slice(0, match.index) + `\nexport default ${match[1]};\n`;
-if (/^\s*export\b/m.test(code.slice(0, code.lastIndexOf('\nexport default ')))) {
-  fail('the entry must hold only `export default { ... }`: the bundle has other exports');
+const exported = match ? match[1].split(',').map((name) => name.trim()).filter(Boolean) : [];
+const asDefault = exported.length === 1 ? /^([A-Za-z_$][\w$]*) as default$/.exec(exported[0]) : null;
+if (!asDefault) {
+  fail('the entry must hold only `export default { ... }`: the bundle ' +
+    (exported.length ? 'has other exports (' + exported.join(', ') + ')' : 'has no default export'));
 }
+code = code.slice(0, match.index) + `\nexport default ${asDefault[1]};\n`;
 for (const [pattern, what] of missingInNjs) {
   if (pattern.test(code)) fail(`the bundle uses ${what}, which njs does not have at run time`);
 }

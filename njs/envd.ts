@@ -1,6 +1,6 @@
 // The njs module's entry: nginx sees only this default export (js_import envd from envd.js).
 import { location, mode, route, rpc, sandboxId, sandboxPort, upstreamUri } from './variables';
-import { markUnbuffered, reject, version } from './handlers';
+import { markUnbuffered, reject, renderError, version } from './handlers';
 import { classifyRequest } from '../src/classify';
 
 export default {
@@ -12,6 +12,7 @@ export default {
   upstreamUri,
   location,
   reject,
+  renderError,
   markUnbuffered,
   version,
   classifyRequest,

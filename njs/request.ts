@@ -1,5 +1,5 @@
 // Reads the facts the core needs from an njs request. The only place that knows r's shape.
-import type { Classification, RequestFacts } from '../src/types';
+import type { Classification, ClassifyOptions, RequestFacts } from '../src/types';
 import { classifyRequest } from '../src/classify';
 
 function header(r: NginxHTTPRequest, name: string): string | undefined {
@@ -21,8 +21,19 @@ export function requestFacts(r: NginxHTTPRequest): RequestFacts {
   };
 }
 
+/** Settings from the js_var variables of conf.d/envd.conf (overridable with `set`). */
+export function classifyOptions(r: NginxHTTPRequest): ClassifyOptions {
+  const v = r.variables;
+  const max = Number(v.envd_sandbox_id_max_length);
+  return {
+    allowInternal: v.envd_internal_paths === 'allow',
+    idChars: v.envd_sandbox_id_chars || undefined,
+    idMaxLength: max >= 1 && max <= 255 && Math.floor(max) === max ? max : undefined,
+  };
+}
+
 export function classify(r: NginxHTTPRequest): Classification {
-  return classifyRequest(requestFacts(r));
+  return classifyRequest(requestFacts(r), classifyOptions(r));
 }
 
 /**

@@ -1,13 +1,17 @@
 // classifyRequest: the one entry point of the core. Total: every input gives a Classification.
-import type { Classification, RequestFacts } from './types';
-import { parseRoute, pathOf, queryOf } from './route';
+import type { Classification, ClassifyOptions, Rejection, RequestFacts } from './types';
+import { parseRoute, queryOf } from './route';
 import { identifyRpc } from './rpc';
 import { detectProtocol } from './protocol';
 import { decideMode } from './policy';
 
-export function classifyRequest(req: RequestFacts): Classification {
-  const route = parseRoute(req);
-  const rpc = identifyRpc(pathOf(route.upstreamUri));
+function internalPath(name: string): Rejection {
+  return { status: 403, code: 'permission_denied', message: 'envd control path ' + name + ' is not reachable through the edge' };
+}
+
+export function classifyRequest(req: RequestFacts, options?: ClassifyOptions): Classification {
+  const route = parseRoute(req, options);
+  const rpc = identifyRpc(route.path);
   const protocol = detectProtocol({
     method: req.method,
     query: queryOf(req.uri),
@@ -16,7 +20,13 @@ export function classifyRequest(req: RequestFacts): Classification {
     upgrade: req.upgrade,
     connection: req.connection,
   });
-  const mode = decideMode(!route.rejection, rpc.kind, protocol);
+  const mode = decideMode({
+    route: route.form,
+    routeValid: !route.rejection,
+    kind: rpc.kind,
+    protocol: protocol,
+    allowInternal: !!(options && options.allowInternal),
+  });
   return {
     mode: mode,
     route: route.form,
@@ -26,6 +36,6 @@ export function classifyRequest(req: RequestFacts): Classification {
     rpc: rpc.name,
     rpcKind: rpc.kind,
     protocol: protocol,
-    rejection: route.rejection,
+    rejection: mode === 'reject' ? route.rejection || internalPath(rpc.name) : undefined,
   };
 }

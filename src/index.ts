@@ -1,8 +1,8 @@
 export { classifyRequest } from './classify';
 export { decideMode } from './policy';
 export { detectProtocol, isStreamingProtocol, mediaType } from './protocol';
-export { parseRoute, hostName, isValidPort, isValidSandboxId, pathProblem } from './route';
+export { parseRoute, hostName, inspectPath, isValidPort, isValidSandboxId } from './route';
 export { identifyRpc } from './rpc';
 export { ENVD_REST_CATALOG, ENVD_RPC_CATALOG } from './catalog';
-export { connectErrorJson } from './errors';
+export { asciiJson, errorForNginxStatus, grpcMessage, renderEdgeError } from './errors';
 export type * from './types';

@@ -1,14 +1,26 @@
-// The whole policy: one decision from (route valid?, catalog kind, protocol) to a mode.
-import type { Mode, Protocol, RpcKind } from './types';
+// The whole policy: one decision from what the request is to what the edge does with it.
+import type { Mode, Protocol, RouteForm, RpcKind } from './types';
 import { isStreamingProtocol } from './protocol';
 
-export function decideMode(routeValid: boolean, kind: RpcKind, protocol: Protocol): Mode {
-  if (!routeValid) return 'reject';
-  if (protocol === 'websocket') return 'upgrade';
+export interface PolicyInput {
+  route: RouteForm;
+  /** False when the route names a sandbox but is malformed. */
+  routeValid: boolean;
+  kind: RpcKind;
+  protocol: Protocol;
+  /** The deployment lets envd's internal control paths through. */
+  allowInternal: boolean;
+}
+
+export function decideMode(p: PolicyInput): Mode {
+  if (!p.routeValid) return 'reject';
+  // envd's control plane (/init) is the orchestrator's, never a client's.
+  if (p.kind === 'internal' && p.route !== 'none' && !p.allowInternal) return 'reject';
+  if (p.protocol === 'websocket') return 'upgrade';
   // Client and bidi streams need the request body forwarded as it arrives.
-  if (kind === 'client_stream' || kind === 'bidi_stream') return 'duplex';
+  if (p.kind === 'client_stream' || p.kind === 'bidi_stream') return 'duplex';
   // A streaming protocol on a method the catalog does not know: it may stream either way.
-  if (kind === 'unknown' && protocol !== 'sse' && isStreamingProtocol(protocol)) return 'duplex';
-  if (kind === 'server_stream' || isStreamingProtocol(protocol)) return 'stream';
+  if (p.kind === 'unknown' && p.protocol !== 'sse' && isStreamingProtocol(p.protocol)) return 'duplex';
+  if (p.kind === 'server_stream' || isStreamingProtocol(p.protocol)) return 'stream';
   return 'buffer';
 }

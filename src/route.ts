@@ -1,21 +1,47 @@
 // The three routing forms and their validation. Works on the raw request target ($request_uri),
 // because that is what goes upstream: a check on nginx's normalised $uri would miss what envd sees.
-import type { RequestFacts, Rejection, Route } from './types';
+import type { ClassifyOptions, RequestFacts, Rejection, Route } from './types';
 
 /** E2B sandbox ids: lower-case letters and digits. 63 keeps `<port>-<id>` a plausible DNS label. */
-const SANDBOX_ID = /^[a-z0-9]{1,63}$/;
+export const DEFAULT_ID_CHARS = 'a-z0-9';
+export const DEFAULT_ID_MAX_LENGTH = 63;
+const DEFAULT_SANDBOX_ID = /^[a-z0-9]{1,63}$/;
 /** Plain decimal, no sign, no leading zero. The range is checked separately. */
 const PORT_DIGITS = /^[1-9][0-9]{0,4}$/;
 /** CubeProxy's host form: `<port>-<id>.<domain>`. */
 const HOST_FORM = /^([0-9]+)-([^.]+)\.(.+)$/;
 const IPV4 = /^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$/;
+/** Characters RFC 3986 calls unreserved: a router decodes them, so checks must too. */
+const UNRESERVED = /^[A-Za-z0-9._~-]$/;
 /** Longest reflected value quoted back in a message. */
 const QUOTE_MAX = 64;
+/** Longest request target the edge forwards (nginx's default large_client_header_buffers is 8k). */
+export const MAX_TARGET_LENGTH = 8192;
 
 export const PATH_PREFIX = '/sandbox/';
 
-export function isValidSandboxId(id: string): boolean {
-  return SANDBOX_ID.test(id);
+/** True when `ch` is in a charset spec such as `a-z0-9-` (single characters and ranges). */
+function inCharset(spec: string, ch: string): boolean {
+  for (let i = 0; i < spec.length; i++) {
+    if (spec.charAt(i + 1) === '-' && i + 2 < spec.length) {
+      if (ch >= spec.charAt(i) && ch <= spec.charAt(i + 2)) return true;
+      i += 2;
+    } else if (spec.charAt(i) === ch) {
+      return true;
+    }
+  }
+  return false;
+}
+
+export function isValidSandboxId(id: string, options?: ClassifyOptions): boolean {
+  const chars = (options && options.idChars) || DEFAULT_ID_CHARS;
+  const max = (options && options.idMaxLength) || DEFAULT_ID_MAX_LENGTH;
+  if (chars === DEFAULT_ID_CHARS && max === DEFAULT_ID_MAX_LENGTH) return DEFAULT_SANDBOX_ID.test(id);
+  if (id.length < 1 || id.length > max) return false;
+  for (let i = 0; i < id.length; i++) {
+    if (!inCharset(chars, id.charAt(i))) return false;
+  }
+  return true;
 }
 
 export function isValidPort(port: string): boolean {
@@ -27,7 +53,7 @@ export function quote(value: string): string {
   return value.length > QUOTE_MAX ? '"' + value.slice(0, QUOTE_MAX) + '…"' : '"' + value + '"';
 }
 
-function invalid(message: string): Rejection {
+export function invalid(message: string): Rejection {
   return { status: 400, code: 'invalid_argument', message: message };
 }
 
@@ -47,16 +73,41 @@ function acceptsHeaderRouting(name: string): boolean {
   return name === 'localhost' || name.indexOf('sandbox.') === 0 || IPV4.test(name) || name.charAt(0) === '[';
 }
 
-/** Why a raw path is unsafe to forward, or '' when it is fine. */
-export function pathProblem(path: string): string {
-  // Control bytes (raw or encoded NUL) never belong in a request target.
-  if (/[\x00-\x1f\x7f]/.test(path) || /%00/i.test(path)) return 'control characters in the path';
-  if (path.indexOf('\\') >= 0 || /%5c/i.test(path)) return 'backslash in the path';
-  const segments = path.replace(/%2e/gi, '.').split('/');
-  for (let i = 0; i < segments.length; i++) {
-    if (segments[i] === '.' || segments[i] === '..') return 'dot segment in the path';
+export interface InspectedPath {
+  /** The path as envd's router matches it: percent-encoded unreserved characters decoded. */
+  path: string;
+  /** Why the raw path must not be forwarded, or ''. */
+  problem: string;
+}
+
+/** Decodes what a router would decode and finds what must never reach envd. */
+export function inspectPath(raw: string): InspectedPath {
+  if (raw.length > MAX_TARGET_LENGTH) return { path: raw, problem: 'request target longer than ' + MAX_TARGET_LENGTH + ' bytes' };
+  if (/[\x00-\x1f\x7f]/.test(raw)) return { path: raw, problem: 'control characters in the path' };
+  if (raw.indexOf('\\') >= 0) return { path: raw, problem: 'backslash in the path' };
+  let path = '';
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw.charAt(i);
+    if (ch !== '%') {
+      path += ch;
+      continue;
+    }
+    const hex = raw.slice(i + 1, i + 3);
+    if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return { path: raw, problem: 'malformed percent-encoding in the path' };
+    const code = parseInt(hex, 16);
+    if (code < 0x20 || code === 0x7f) return { path: raw, problem: 'control characters in the path' };
+    if (code === 0x2f) return { path: raw, problem: 'encoded slash in the path' };
+    if (code === 0x5c) return { path: raw, problem: 'backslash in the path' };
+    const decoded = String.fromCharCode(code);
+    path += UNRESERVED.test(decoded) ? decoded : '%' + hex.toUpperCase();
+    i += 2;
   }
-  return '';
+  if (path.indexOf('//') >= 0) return { path: path, problem: 'duplicate slashes in the path' };
+  const segments = path.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    if (segments[i] === '.' || segments[i] === '..') return { path: path, problem: 'dot segment in the path' };
+  }
+  return { path: path, problem: '' };
 }
 
 function splitTarget(uri: string): { path: string; query: string } {
@@ -64,53 +115,62 @@ function splitTarget(uri: string): { path: string; query: string } {
   return q < 0 ? { path: uri, query: '' } : { path: uri.slice(0, q), query: uri.slice(q) };
 }
 
-function route(form: Route['form'], id: string, port: string, upstreamUri: string): Route {
-  return { form: form, sandboxId: id, sandboxPort: port, upstreamUri: upstreamUri };
-}
-
 function rejected(form: Route['form'], uri: string, rejection: Rejection): Route {
-  return { form: form, sandboxId: '', sandboxPort: '', upstreamUri: uri, rejection: rejection };
+  return { form: form, sandboxId: '', sandboxPort: '', upstreamUri: uri, path: pathOf(uri), rejection: rejection };
 }
 
-function checkIdentity(id: string, port: string, what: string): Rejection | undefined {
-  if (!isValidSandboxId(id)) return invalid('invalid sandbox id ' + quote(id) + ' in the ' + what + ': expected 1-63 of [a-z0-9]');
-  if (!isValidPort(port)) return invalid('invalid sandbox port ' + quote(port) + ' in the ' + what + ': expected 1-65535');
+function checkIdentity(id: string, port: string, what: string, options?: ClassifyOptions): Rejection | undefined {
+  if (!isValidSandboxId(id, options)) {
+    const chars = (options && options.idChars) || DEFAULT_ID_CHARS;
+    const max = (options && options.idMaxLength) || DEFAULT_ID_MAX_LENGTH;
+    return invalid('invalid sandbox id ' + quote(id) + ' in the ' + what + ': expected 1-' + max + ' of [' + chars + ']');
+  }
+  if (!isValidPort(port)) return invalid('invalid sandbox port ' + quote(port) + ' in the ' + what + ': expected 1-65535 in plain decimal');
   return undefined;
 }
 
-/** The E2b-Sandbox-Id header must not name another sandbox than the host or path does. */
-function conflict(req: RequestFacts, id: string): Rejection | undefined {
-  const header = req.sandboxIdHeader;
-  if (header === undefined || header === id) return undefined;
-  return invalid('conflicting sandbox ids: the route names ' + quote(id) + ' but E2b-Sandbox-Id names ' + quote(header));
+/** E2b-Sandbox-Id/-Port must not name another sandbox or port than the host or path does. */
+function conflict(req: RequestFacts, id: string, port: string): Rejection | undefined {
+  if (req.sandboxIdHeader !== undefined && req.sandboxIdHeader !== id) {
+    return invalid('conflicting sandbox ids: the route names ' + quote(id) + ' but E2b-Sandbox-Id names ' + quote(req.sandboxIdHeader));
+  }
+  if (req.sandboxPortHeader !== undefined && req.sandboxPortHeader !== port) {
+    return invalid('conflicting sandbox ports: the route names ' + quote(port) + ' but E2b-Sandbox-Port names ' + quote(req.sandboxPortHeader));
+  }
+  return undefined;
 }
 
-function finish(req: RequestFacts, r: Route, path: string): Route {
-  const problem = pathProblem(path);
-  if (problem) return rejected(r.form, req.uri, invalid(problem));
-  const clash = conflict(req, r.sandboxId);
-  return clash ? rejected(r.form, req.uri, clash) : r;
+/** A valid identity: check the path it forwards and the headers beside it. */
+function accept(req: RequestFacts, form: Route['form'], id: string, port: string, upstreamUri: string, checkHeaders: boolean): Route {
+  const upstream = splitTarget(upstreamUri);
+  const inspected = inspectPath(upstream.path);
+  if (inspected.problem) return rejected(form, req.uri, invalid(inspected.problem));
+  const clash = checkHeaders ? conflict(req, id, port) : undefined;
+  if (clash) return rejected(form, req.uri, clash);
+  return { form: form, sandboxId: id, sandboxPort: port, upstreamUri: upstreamUri, path: inspected.path };
 }
 
-export function parseRoute(req: RequestFacts): Route {
+export function parseRoute(req: RequestFacts, options?: ClassifyOptions): Route {
   const uri = req.uri;
   const target = splitTarget(uri);
   const name = hostName(req.host);
 
   const host = HOST_FORM.exec(name);
   if (host) {
-    const bad = checkIdentity(host[2], host[1], 'host');
+    const bad = checkIdentity(host[2], host[1], 'host', options);
     if (bad) return rejected('host', uri, bad);
-    return finish(req, route('host', host[2], host[1], uri), target.path);
+    return accept(req, 'host', host[2], host[1], uri, true);
   }
 
   if (target.path === '/sandbox' || target.path.indexOf(PATH_PREFIX) === 0) {
+    // Check the whole raw path first: /sandbox/../x must fail as a dot segment, not as an id.
+    const inspected = inspectPath(target.path);
+    if (inspected.problem) return rejected('path', uri, invalid(inspected.problem));
     const parts = target.path.split('/'); // ['', 'sandbox', id, port, ...rest]
     if (parts.length < 4) return rejected('path', uri, invalid('path route must be /sandbox/<id>/<port>/<path>'));
-    const bad = checkIdentity(parts[2], parts[3], 'path');
+    const bad = checkIdentity(parts[2], parts[3], 'path', options);
     if (bad) return rejected('path', uri, bad);
-    const rest = '/' + parts.slice(4).join('/');
-    return finish(req, route('path', parts[2], parts[3], rest + target.query), target.path);
+    return accept(req, 'path', parts[2], parts[3], '/' + parts.slice(4).join('/') + target.query, true);
   }
 
   const idHeader = req.sandboxIdHeader;
@@ -119,12 +179,14 @@ export function parseRoute(req: RequestFacts): Route {
     if (idHeader === undefined || portHeader === undefined) {
       return rejected('header', uri, invalid('E2b-Sandbox-Id and E2b-Sandbox-Port must be sent together'));
     }
-    const bad = checkIdentity(idHeader, portHeader, 'E2b-Sandbox-* headers');
+    const bad = checkIdentity(idHeader, portHeader, 'E2b-Sandbox-* headers', options);
     if (bad) return rejected('header', uri, bad);
-    return finish(req, route('header', idHeader, portHeader, uri), target.path);
+    return accept(req, 'header', idHeader, portHeader, uri, false);
   }
 
-  return route('none', '', '', uri);
+  // Not envd traffic: nothing is forwarded by envd-edge, the path is only read for the RPC name.
+  const inspected = inspectPath(target.path);
+  return { form: 'none', sandboxId: '', sandboxPort: '', upstreamUri: uri, path: inspected.problem ? target.path : inspected.path };
 }
 
 export function queryOf(uri: string): string {

@@ -44,13 +44,44 @@ export interface RequestFacts {
   sandboxPortHeader?: string;
 }
 
-/** Why the edge refuses a request: what the client is told. */
-export interface Rejection {
-  /** HTTP status the edge answers with. */
+/** Deployment settings the classifier honours (from nginx variables; see README "Settings"). */
+export interface ClassifyOptions {
+  /** Let envd's internal control paths (/init) through. Default false: refused with 403. */
+  allowInternal?: boolean;
+  /** Characters a sandbox id may use, as single characters and ranges. Default `a-z0-9`. */
+  idChars?: string;
+  /** Longest sandbox id. Default 63. */
+  idMaxLength?: number;
+}
+
+/** The Connect error codes the edge itself can produce (https://connectrpc.com/docs/protocol). */
+export type ErrorCode =
+  | 'invalid_argument'
+  | 'permission_denied'
+  | 'resource_exhausted'
+  | 'deadline_exceeded'
+  | 'unavailable'
+  | 'internal';
+
+/** An error the edge answers itself: a refused request, or a failure nginx saw. */
+export interface EdgeError {
+  /** The HTTP status of the situation, as REST clients get it (400, 403, 413, 502, 504, ...). */
   status: number;
-  /** Connect error code (https://connectrpc.com/docs/protocol#error-codes). */
-  code: 'invalid_argument' | 'permission_denied' | 'not_found';
+  code: ErrorCode;
   message: string;
+}
+
+/** Why the edge refuses a request: what the client is told. */
+export type Rejection = EdgeError;
+
+/** A response written by the edge: status, headers, and a body of bytes below 0x80 each. */
+export interface EdgeResponse {
+  status: number;
+  headers: { [name: string]: string };
+  /** Bytes before `body` (a Connect envelope's header), or none. */
+  prefix: number[];
+  /** ASCII-only text: its length is its length in bytes. */
+  body: string;
 }
 
 export interface Route {
@@ -59,6 +90,8 @@ export interface Route {
   sandboxPort: string;
   /** The URI to send upstream: for the path form the prefix is stripped; the query is kept. */
   upstreamUri: string;
+  /** The upstream path as envd's router sees it (unreserved %XX decoded), for the RPC lookup. */
+  path: string;
   rejection?: Rejection;
 }
 

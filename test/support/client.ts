@@ -1,0 +1,128 @@
+// HTTP clients for the integration tests: timed streaming requests over node:http, and raw
+// requests written byte for byte to a socket (no client-side normalisation of the target).
+import { randomUUID } from 'node:crypto';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export type Form = 'host' | 'path' | 'header';
+export const SANDBOX_ID = 'abc123';
+
+/** Host, path and headers that name sandbox `abc123`, port `port`, in one routing form. */
+export function routed(form: Form, path: string, port = 49983): { host: string; path: string; headers: Record<string, string> } {
+  if (form === 'host') return { host: `${port}-${SANDBOX_ID}.sandbox.test`, path, headers: {} };
+  if (form === 'path') return { host: 'cubeproxy.test', path: `/sandbox/${SANDBOX_ID}/${port}${path}`, headers: {} };
+  return {
+    host: 'sandbox.e2b.test',
+    path,
+    headers: { 'E2b-Sandbox-Id': SANDBOX_ID, 'E2b-Sandbox-Port': String(port) },
+  };
+}
+
+export interface TimedResponse {
+  id: string;
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** performance.now() at each body chunk's arrival. */
+  chunks: number[];
+  sent: number;
+  ended: number;
+}
+
+export interface SendOptions {
+  port: number;
+  method?: string;
+  host: string;
+  path: string;
+  headers?: Record<string, string>;
+  /** Request body parts, each written `gapMs` after the previous one (then the request ends). */
+  parts?: (string | Buffer)[];
+  gapMs?: number;
+  /** Called with the send time of each part. */
+  onPart?: (index: number, at: number) => void;
+  /** Read the response at no more than this many bytes per second. */
+  readBytesPerSecond?: number;
+  /** Read nothing of the response body for this long after its headers. */
+  stallMs?: number;
+}
+
+export function send(opts: SendOptions): Promise<TimedResponse> {
+  const id = randomUUID();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: opts.port,
+        method: opts.method || 'POST',
+        path: opts.path,
+        agent: false,
+        headers: { host: opts.host, 'x-test-id': id, ...opts.headers },
+      },
+      (res) => {
+        const chunks: number[] = [];
+        const body: Buffer[] = [];
+        let budget = 0;
+        let timer: NodeJS.Timeout | undefined;
+        const throttle = () => {
+          if (!opts.readBytesPerSecond) return void res.resume();
+          const perTick = opts.readBytesPerSecond / 20;
+          budget = perTick;
+          res.resume();
+          timer = setInterval(() => {
+            budget = perTick;
+            res.resume();
+          }, 50);
+        };
+        if (opts.stallMs || opts.readBytesPerSecond) {
+          res.pause();
+          setTimeout(throttle, opts.stallMs || 0);
+        }
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(performance.now());
+          body.push(chunk);
+          if (opts.readBytesPerSecond) {
+            budget -= chunk.length;
+            if (budget <= 0) res.pause();
+          }
+        });
+        res.on('end', () => {
+          if (timer) clearInterval(timer);
+          resolve({ id, status: res.statusCode || 0, headers: res.headers, body: Buffer.concat(body), chunks, sent, ended: performance.now() });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    const sent = performance.now();
+    const parts = opts.parts || [];
+    let i = 0;
+    const next = () => {
+      if (i >= parts.length) return void req.end();
+      opts.onPart?.(i, performance.now());
+      req.write(parts[i++]);
+      if (i < parts.length) setTimeout(next, opts.gapMs || 0);
+      else req.end();
+    };
+    if (parts.length) next();
+    else req.end();
+  });
+}
+
+/** Writes `raw` to the socket exactly as given and returns the status code and whole answer. */
+export function sendRaw(port: number, raw: string, timeoutMs = 5000): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const data: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(new Error('raw request timed out')), timeoutMs);
+    socket.on('data', (d) => data.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(data).toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ status: m ? Number(m[1]) : 0, text });
+    });
+    socket.end(raw);
+  });
+}
