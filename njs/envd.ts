@@ -1,6 +1,6 @@
 // The njs module's entry: nginx sees only this default export (js_import envd from envd.js).
 import { location, mode, route, rpc, sandboxId, sandboxPort, upstreamUri } from './variables';
-import { markUnbuffered, reject, renderError, version } from './handlers';
+import { explain, markUnbuffered, reject, renderError, version } from './handlers';
 import { classifyRequest } from '../src/classify';
 
 export default {
@@ -15,5 +15,6 @@ export default {
   renderError,
   markUnbuffered,
   version,
+  explain,
   classifyRequest,
 };

@@ -1,7 +1,9 @@
 // js_content and js_header_filter handlers. Each writes a response even when something fails.
 import type { EdgeResponse } from '../src/types';
 import { errorForNginxStatus, renderEdgeError } from '../src/errors';
-import { classify } from './request';
+import { explainRequest } from '../src/explain';
+import { asciiJson } from '../src/errors';
+import { classify, classifyOptions } from './request';
 
 /** The last resort when rendering itself fails: a plain Connect-style JSON error. */
 const LAST_RESORT: EdgeResponse = {
@@ -30,14 +32,14 @@ export function reject(r: NginxHTTPRequest): void {
   send(r, res);
 }
 
-/** js_content for @envd_error: an error nginx raised itself (upstream down, timeout, 413, ...). */
+/** js_content for @envd_error_<code>: an error nginx raised itself (upstream down, timeout, 413, ...). */
 export function renderError(r: NginxHTTPRequest): void {
   let res = LAST_RESORT;
   try {
     const c = classify(r);
     const connect = r.variables.upstream_connect_time || '';
     const error = errorForNginxStatus({
-      status: Number(r.variables.status) || 502,
+      status: Number(r.variables.envd_error_status) || 502,
       sandboxId: c.sandboxId,
       sandboxPort: c.sandboxPort,
       upstreamConnected: /[0-9]/.test(connect),
@@ -47,6 +49,28 @@ export function renderError(r: NginxHTTPRequest): void {
     r.error('envd-edge: renderError fell back to a generic error: ' + String(e));
   }
   send(r, res);
+}
+
+/**
+ * js_content for /_envd/explain (loopback only): how the edge would classify the request described
+ * by the query (`?host=…&uri=…&content_type=…`) or by a JSON body with the same fields.
+ */
+export function explain(r: NginxHTTPRequest): void {
+  r.headersOut['Content-Type'] = 'application/json';
+  let fields: { [name: string]: unknown } = r.args;
+  try {
+    const text = r.requestText;
+    if (text) fields = JSON.parse(text);
+  } catch (e) {
+    r.return(400, asciiJson({ code: 400, message: 'explain: the body is not JSON: ' + String(e) }));
+    return;
+  }
+  try {
+    r.return(200, asciiJson(explainRequest(fields || {}, classifyOptions(r))));
+  } catch (e) {
+    r.error('envd-edge: explain failed: ' + String(e));
+    r.return(400, asciiJson({ code: 400, message: 'explain: ' + String(e) }));
+  }
 }
 
 /** js_header_filter on unbuffered locations: tell any proxy in front not to buffer either. */

@@ -1,4 +1,5 @@
 export { classifyRequest } from './classify';
+export { explainRequest, factsFromFields } from './explain';
 export { decideMode } from './policy';
 export { detectProtocol, isStreamingProtocol, mediaType } from './protocol';
 export { parseRoute, hostName, inspectPath, isValidPort, isValidSandboxId } from './route';

@@ -109,20 +109,82 @@ export function send(opts: SendOptions): Promise<TimedResponse> {
   });
 }
 
-/** Writes `raw` to the socket exactly as given and returns the status code and whole answer. */
-export function sendRaw(port: number, raw: string, timeoutMs = 5000): Promise<{ status: number; text: string }> {
+/** True once `data` holds one whole HTTP response (by Content-Length or the last chunk). */
+function complete(data: Buffer): boolean {
+  const end = data.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const head = data.subarray(0, end).toString('latin1');
+  const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+  if (length) return data.length >= end + 4 + Number(length[1]);
+  if (/\r\ntransfer-encoding: *chunked/i.test(head)) return data.subarray(end + 4).includes('\r\n0\r\n\r\n') || data.subarray(end + 4, end + 9).toString() === '0\r\n\r\n';
+  return false;
+}
+
+/**
+ * Writes `raw` to the socket exactly as given and returns the status code and the whole answer.
+ * The socket is not half-closed (nginx would take that for a client abort): the answer ends at
+ * its Content-Length, its last chunk, or when the server closes.
+ */
+export function sendRaw(port: number, raw: string | Buffer, timeoutMs = 5000): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const data: Buffer[] = [];
     const timer = setTimeout(() => socket.destroy(new Error('raw request timed out')), timeoutMs);
-    socket.on('data', (d) => data.push(d));
-    socket.on('error', reject);
-    socket.on('close', () => {
+    const finish = () => {
       clearTimeout(timer);
       const text = Buffer.concat(data).toString('latin1');
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
       resolve({ status: m ? Number(m[1]) : 0, text });
+    };
+    socket.on('data', (d) => {
+      data.push(d);
+      if (complete(Buffer.concat(data))) {
+        socket.destroy();
+        finish();
+      }
     });
-    socket.end(raw);
+    socket.on('error', reject);
+    socket.on('close', finish);
+    socket.write(raw);
   });
+}
+
+export interface ParsedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Splits a raw HTTP/1.1 response (as sendRaw returns it) into status, headers and body. */
+export function parseResponse(text: string): ParsedResponse {
+  const end = text.indexOf('\r\n\r\n');
+  const lines = text.slice(0, end).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  let body = Buffer.from(text.slice(end + 4), 'latin1');
+  if (headers['transfer-encoding'] === 'chunked') {
+    const parts: Buffer[] = [];
+    let at = 0;
+    for (;;) {
+      const eol = body.indexOf('\r\n', at);
+      const size = parseInt(body.subarray(at, eol).toString(), 16);
+      if (!size) break;
+      parts.push(body.subarray(eol + 2, eol + 2 + size));
+      at = eol + 2 + size + 2;
+    }
+    body = Buffer.concat(parts);
+  }
+  return { status: Number(lines[0].split(' ')[1]), headers, body };
+}
+
+/** A raw HTTP/1.1 request with Content-Length (when there is a body) and Connection: close. */
+export function rawHttp(method: string, target: string, headers: Record<string, string>, body: string | Buffer = ''): Buffer {
+  const b = typeof body === 'string' ? Buffer.from(body) : body;
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
+  if (b.length || method === 'POST') lines.push(`Content-Length: ${b.length}`);
+  lines.push('Connection: close');
+  return Buffer.concat([Buffer.from(`${method} ${target} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`, 'latin1'), b]);
 }

@@ -21,6 +21,10 @@ export interface EdgeOptions {
   plugin?: boolean;
   /** Extra http-level directives (the hostile variant). */
   httpExtra?: string;
+  /** Extra directives in the data-plane server. */
+  serverExtra?: string;
+  /** Replacements for shipped files, by path relative to conf/ (e.g. conf.d/envd/stream-timeouts.inc). */
+  files?: Record<string, string>;
 }
 
 /** CubeProxy-like globals made worse: gzip on every type (the client asks for gzip too). */
@@ -35,8 +39,9 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     upstream: opts.upstream,
     plugin: opts.plugin !== false,
     httpExtra: opts.httpExtra || '',
+    serverExtra: opts.serverExtra || '',
   });
-  const nginx = await startLocalNginx(preparePrefix(conf), {
+  const nginx = await startLocalNginx(preparePrefix(conf, { files: opts.files }), {
     // A request that names no sandbox reaches the upstream through the server's own location.
     probeUrl: `http://127.0.0.1:${port}/__probe`,
   });
