@@ -1,4 +1,5 @@
 // js_content and js_header_filter handlers. Each writes a response even when something fails.
+import { matches } from '../src/text';
 import type { EdgeResponse } from '../src/types';
 import { errorForNginxStatus, renderEdgeError } from '../src/errors';
 import { explainRequest } from '../src/explain';
@@ -42,7 +43,7 @@ export function renderError(r: NginxHTTPRequest): void {
       status: Number(r.variables.envd_error_status) || 502,
       sandboxId: c.sandboxId,
       sandboxPort: c.sandboxPort,
-      upstreamConnected: /[0-9]/.test(connect),
+      upstreamConnected: matches(connect, /[0-9]/),
     });
     res = renderEdgeError(error, c.protocol, r.headersIn['Content-Type']);
   } catch (e) {

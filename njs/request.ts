@@ -36,13 +36,42 @@ export function classify(r: NginxHTTPRequest): Classification {
   return classifyRequest(requestFacts(r), classifyOptions(r));
 }
 
+/** The fields the js_set variables expose, in the order they are kept in $envd_memo. */
+export interface Fields {
+  mode: string;
+  route: string;
+  sandboxId: string;
+  sandboxPort: string;
+  rpc: string;
+  upstreamUri: string;
+}
+
+const SEPARATOR = '\n'; // never in a request target nginx accepted, nor in a validated id
+
 /**
- * Runs `read` over the request's classification; on any exception logs one line with r.error
+ * The request's fields, classified once per request: the first js_set variable read stores them
+ * in the js_var $envd_memo, later ones (after the dispatch rewrite too) read them back. Nothing is
+ * kept at module scope, where QuickJS would share it between requests.
+ */
+export function fields(r: NginxHTTPRequest): Fields {
+  const memo = r.variables.envd_memo;
+  if (memo) {
+    const f = memo.split(SEPARATOR);
+    return { mode: f[0], route: f[1], sandboxId: f[2], sandboxPort: f[3], rpc: f[4], upstreamUri: f[5] };
+  }
+  const c = classify(r);
+  const values = [c.mode, c.route, c.sandboxId, c.sandboxPort, c.rpc, c.upstreamUri];
+  if (values.join('').indexOf(SEPARATOR) < 0) r.variables.envd_memo = values.join(SEPARATOR);
+  return { mode: c.mode, route: c.route, sandboxId: c.sandboxId, sandboxPort: c.sandboxPort, rpc: c.rpc, upstreamUri: c.upstreamUri };
+}
+
+/**
+ * Runs `read` over the request's fields; on any exception logs one line with r.error
  * and returns `fallback`, so a js_set variable never fails the request.
  */
-export function safely(r: NginxHTTPRequest, variable: string, fallback: string, read: (c: Classification) => string): string {
+export function safely(r: NginxHTTPRequest, variable: string, fallback: string, read: (f: Fields) => string): string {
   try {
-    return read(classify(r));
+    return read(fields(r));
   } catch (e) {
     r.error('envd-edge: $' + variable + ' fell back to "' + fallback + '": ' + String(e));
     return fallback;

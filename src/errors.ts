@@ -1,5 +1,6 @@
 // Errors the edge answers itself, in the protocol the client speaks. Reflected values are escaped:
 // bodies are ASCII-only JSON, header values are percent-encoded, messages are bounded.
+import { matches } from './text';
 import type { EdgeError, EdgeResponse, ErrorCode, Protocol } from './types';
 import { mediaType } from './protocol';
 import { quote } from './route';
@@ -25,6 +26,8 @@ const GRPC_STATUS: { readonly [code: string]: number } = {
 };
 
 const MAX_MESSAGE = 300;
+const CONNECT_STREAM_TYPE = /^application\/connect\+(?:json|proto)$/;
+const GRPC_TYPE = /^application\/grpc(?:-web(?:-text)?)?(?:\+[a-z]+)?$/;
 
 /** JSON with every non-ASCII character escaped, so its length is its byte length. */
 export function asciiJson(value: unknown): string {
@@ -108,7 +111,7 @@ export function renderEdgeError(error: EdgeError, protocol: Protocol, contentTyp
     const n = body.length;
     return {
       status: 200,
-      headers: { 'Content-Type': /^application\/connect\+(?:json|proto)$/.test(type) ? type : 'application/connect+json' },
+      headers: { 'Content-Type': matches(type, CONNECT_STREAM_TYPE) ? type : 'application/connect+json' },
       prefix: [0x02, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff],
       body: body,
     };
@@ -119,7 +122,7 @@ export function renderEdgeError(error: EdgeError, protocol: Protocol, contentTyp
     return {
       status: 200,
       headers: {
-        'Content-Type': /^application\/grpc(?:-web(?:-text)?)?(?:\+[a-z]+)?$/.test(type) ? type : fallback,
+        'Content-Type': matches(type, GRPC_TYPE) ? type : fallback,
         'grpc-status': String(GRPC_STATUS[error.code]),
         'grpc-message': grpcMessage(message),
       },

@@ -1,4 +1,5 @@
 // Protocol detection from request headers alone (the response is not known when nginx decides).
+import { matches } from './text';
 import type { Protocol } from './types';
 
 /** The media type without parameters, lower-cased: `Application/JSON; charset=utf-8` → `application/json`. */
@@ -37,6 +38,9 @@ export interface ProtocolHeaders {
   connection?: string;
 }
 
+/** Connect's GET form of a unary call: `?connect=v1&…`. */
+const CONNECT_GET = /(?:^|&)connect=v1(?:&|$)/;
+
 export function detectProtocol(h: ProtocolHeaders): Protocol {
   if (h.upgrade && listsToken(h.connection, 'upgrade')) return 'websocket';
   const type = mediaType(h.contentType);
@@ -45,7 +49,7 @@ export function detectProtocol(h: ProtocolHeaders): Protocol {
   if (type.indexOf('application/connect+') === 0) return 'connect_stream';
   if (accepts(h.accept, 'text/event-stream')) return 'sse';
   if (h.method === 'POST' && (type === 'application/json' || type === 'application/proto')) return 'connect';
-  if (h.method === 'GET' && /(?:^|&)connect=v1(?:&|$)/.test(h.query)) return 'connect';
+  if (h.method === 'GET' && matches(h.query, CONNECT_GET)) return 'connect';
   return 'http';
 }
 
