@@ -1,6 +1,7 @@
 // A scripted stand-in for envd that records *when* it wrote and received each byte, so tests can
 // measure what the proxy adds. Every request carries `x-test-id`; its timeline is kept by id.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +24,23 @@ export interface Timeline {
 export const FRAME_DELAY_MS = 100;
 export const FRAME_GAP_MS = 300;
 export const BIG_BYTES = 8 * 1024 * 1024;
+
+/** Largest socket buffer the kernel may autotune to (bytes), from /proc/sys/net/ipv4/tcp_[rw]mem. */
+function tcpBufferMax(which: 'rmem' | 'wmem'): number {
+  try {
+    return Number(readFileSync(`/proc/sys/net/ipv4/tcp_${which}`, 'utf8').trim().split(/\s+/)[2]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * More than every kernel buffer between the upstream and a client that reads nothing can hold:
+ * the upstream's send buffer, nginx's receive and send buffers, the client's receive buffer (each
+ * autotuned up to tcp_[rw]mem's maximum; tcp_rmem allows 32 MiB on this machine kind), plus 8 MiB.
+ * A response this large can only be taken from the upstream at once by a proxy that buffers it.
+ */
+export const HUGE_BYTES = 2 * (tcpBufferMax('rmem') + tcpBufferMax('wmem')) + BIG_BYTES;
 
 /** Deterministic bytes, so a body can be checked without keeping a copy. */
 export function pattern(bytes: number): Buffer {
@@ -96,6 +114,14 @@ export async function startTestUpstream(): Promise<TestUpstream> {
     if (path === '/process.Process/StreamInput') {
       res.writeHead(200, { 'content-type': String(req.headers['content-type']) });
       return res.end(envelope(END_STREAM, '{}'));
+    }
+    if (path === '/huge') {
+      // HUGE_BYTES of the big pattern over and over, written with backpressure.
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(HUGE_BYTES) });
+      for (let left = HUGE_BYTES; left > 0; left -= big.length) {
+        if (!res.write(big.subarray(0, Math.min(left, big.length)))) await new Promise((r) => res.once('drain', r));
+      }
+      return void res.end();
     }
     if (path === '/big') {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(big.length) });
