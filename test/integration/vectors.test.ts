@@ -2,8 +2,9 @@
 // location echoes the js_set variables, so the njs adapter reads real requests, not test objects.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sendRaw } from '../support/client';
+import { engineDirective, njsModule, startNginx, type Nginx } from '../support/edge';
 // @ts-expect-error plain ESM tool module without types
-import { DEFAULT_NJS_MODULE, freePort, preparePrefix, startLocalNginx } from '../../tools/nginx.mjs';
+import { freePort } from '../../tools/nginx.mjs';
 import table from '../vectors.json' with { type: 'json' };
 
 const VARIABLES = ['mode', 'route', 'sandboxId', 'sandboxPort', 'rpc', 'upstreamUri'] as const;
@@ -23,7 +24,7 @@ function settingsFor(options: { allowInternal?: boolean; idChars?: string; idMax
 }
 
 function echoConf(listen: string, trustedListen: string): string {
-  const module = process.env.NGINX_NJS_MODULE ?? DEFAULT_NJS_MODULE;
+  const module = njsModule();
   return `
 worker_processes 1;
 error_log logs/error.log info;
@@ -32,6 +33,7 @@ ${module ? `load_module ${module};` : ''}
 events { worker_connections 64; }
 http {
     access_log off;
+    ${engineDirective()}
     include conf.d/*.conf;
     server {
         listen ${listen};
@@ -65,12 +67,12 @@ function rawRequest(req: Request): string {
 describe('shared vectors through real nginx (js_set variables)', () => {
   let port: number;
   let trustedPort: number;
-  let nginx: { errorLog(): string; stop(): Promise<void> };
+  let nginx: Nginx;
   beforeAll(async () => {
     port = await freePort();
     trustedPort = await freePort();
     const conf = echoConf(`127.0.0.1:${port}`, `127.0.0.1:${trustedPort}`);
-    nginx = await startLocalNginx(preparePrefix(conf), { probeUrl: `http://127.0.0.1:${port}/` });
+    nginx = await startNginx(conf, `http://127.0.0.1:${port}/`);
   });
   afterAll(async () => nginx?.stop());
   afterEach((ctx) => {

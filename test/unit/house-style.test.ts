@@ -27,4 +27,9 @@ describe('house style', () => {
       expect(text, file).not.toMatch(/^(?:let|var) /m);
     }
   });
+  it("integration tests start nginx through the leg's runner, so every matrix leg runs all of them", () => {
+    for (const { file, text } of sources('test/integration')) {
+      expect(text, `${file}: use startEdge/startNginx from test/support/edge.ts`).not.toMatch(/\bstartLocalNginx\b|\bNGINX_NJS_MODULE\b/);
+    }
+  });
 });
