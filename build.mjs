@@ -2,15 +2,19 @@
 // Builds dist/envd.js: one ES module that njs 0.7.9 (njs engine) and later njs (both engines) load.
 // Runs the same under Node and Bun (`node build.mjs`, `bun build.mjs`) and writes the same bytes.
 //
-//   node build.mjs [--outfile path] [--entry file.ts] [--no-njs-check]
+//   node build.mjs [--outfile path] [--entry file.ts] [--fast-path-outfile path] [--no-njs-check]
+//
+// Beside the bundle it writes the native fast path, the nginx maps that decide the common
+// requests without njs (dist/envd-fast-path.conf, from src/fast-path.ts over the catalog).
 //
 // After bundling it loads the bundle into the real `njs` CLI and replays test/vectors.json there
 // (skipped with a warning when `njs` is not installed, unless ENVD_REQUIRE_NJS=1).
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -19,6 +23,9 @@ const outfile = resolve(outIndex >= 0 ? args[outIndex + 1] : resolve(root, 'dist
 const entryIndex = args.indexOf('--entry');
 const entry = resolve(entryIndex >= 0 ? args[entryIndex + 1] : resolve(root, 'njs/envd.ts'));
 const njsCheck = !args.includes('--no-njs-check');
+const fastPathIndex = args.indexOf('--fast-path-outfile');
+// dist/envd.js -> dist/envd-fast-path.conf
+const fastPathOutfile = resolve(fastPathIndex >= 0 ? args[fastPathIndex + 1] : outfile.replace(/(?:\.js)?$/, '-fast-path.conf'));
 
 // Syntax the njs engine (0.7.9) rejects. Marked unsupported, esbuild refuses to build it at all
 // rather than emitting something njs cannot parse.
@@ -114,6 +121,32 @@ for (const [pattern, what] of missingInNjs) {
 mkdirSync(dirname(outfile), { recursive: true });
 writeFileSync(outfile, code);
 console.log(`build.mjs: wrote ${outfile} (${Buffer.byteLength(code)} bytes)`);
+
+// The fast path's maps, rendered by src/fast-path.ts from the same core the bundle holds. The
+// generator is TypeScript: bundled to a temporary module first (Node 20 cannot import .ts).
+let fastPath;
+const generatorDir = mkdtempSync(join(tmpdir(), 'envd-fast-path-'));
+try {
+  const generator = await esbuild.build({
+    entryPoints: [resolve(root, 'src/fast-path.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2020',
+    write: false,
+    logLevel: 'silent',
+  });
+  const module = join(generatorDir, 'fast-path.mjs');
+  writeFileSync(module, generator.outputFiles[0].text);
+  fastPath = (await import(pathToFileURL(module).href)).renderFastPathConf(true);
+} catch (error) {
+  fail('could not generate the fast path maps: ' + (error && error.message ? error.message : String(error)));
+} finally {
+  rmSync(generatorDir, { recursive: true, force: true });
+}
+mkdirSync(dirname(fastPathOutfile), { recursive: true });
+writeFileSync(fastPathOutfile, fastPath);
+console.log(`build.mjs: wrote ${fastPathOutfile} (${Buffer.byteLength(fastPath)} bytes)`);
 
 if (njsCheck) {
   const probe = spawnSync('njs', ['-v'], { encoding: 'utf8' });

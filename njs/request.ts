@@ -2,9 +2,29 @@
 import type { Classification, ClassifyOptions, RequestFacts } from '../src/types';
 import { classifyRequest } from '../src/classify';
 
+/** A request header with all its lines joined (njs joins repeated headers with `,`). */
 function header(r: NginxHTTPRequest, name: string): string | undefined {
   const value = r.headersIn[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * A header as nginx's own variable reads it ($content_type, $http_accept, ...): nginx 1.22 gives
+ * the first line of a repeated header, later versions all lines joined. The native fast path
+ * (conf.d/envd/envd-fast-path.conf) decides on these same variables, so njs must read them too.
+ */
+function variable(r: NginxHTTPRequest, name: string): string | undefined {
+  const value = r.variables[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * E2b-Sandbox-Id/-Port: sent when nginx's $http_ variable is not empty, and then every line
+ * joined, so a repeated header never passes for a single value. An empty first line counts as
+ * no header: the fast path sees only the first line on nginx 1.22 and must agree with njs.
+ */
+function routingHeader(r: NginxHTTPRequest, name: string, variableName: string): string | undefined {
+  return variable(r, variableName) ? header(r, name) : undefined;
 }
 
 export function requestFacts(r: NginxHTTPRequest): RequestFacts {
@@ -12,12 +32,12 @@ export function requestFacts(r: NginxHTTPRequest): RequestFacts {
     method: r.method,
     host: header(r, 'Host') || r.variables.host || '',
     uri: r.variables.request_uri || r.uri,
-    contentType: header(r, 'Content-Type'),
-    accept: header(r, 'Accept'),
-    upgrade: header(r, 'Upgrade'),
+    contentType: variable(r, 'content_type'),
+    accept: variable(r, 'http_accept'),
+    upgrade: variable(r, 'http_upgrade'),
     connection: header(r, 'Connection'),
-    sandboxIdHeader: header(r, 'E2b-Sandbox-Id'),
-    sandboxPortHeader: header(r, 'E2b-Sandbox-Port'),
+    sandboxIdHeader: routingHeader(r, 'E2b-Sandbox-Id', 'http_e2b_sandbox_id'),
+    sandboxPortHeader: routingHeader(r, 'E2b-Sandbox-Port', 'http_e2b_sandbox_port'),
   };
 }
 

@@ -1,5 +1,6 @@
 // js_set handlers. Each is total: on an unexpected failure it logs once and returns the value that
 // leaves the request to the server's own locations, as if envd-edge were not installed.
+import { dispatchLocation } from '../src/policy';
 import { safely } from './request';
 
 const rawUri = (r: NginxHTTPRequest): string => r.variables.request_uri || '';
@@ -14,4 +15,4 @@ export const upstreamUri = (r: NginxHTTPRequest): string =>
 
 /** Internal location an envd request is rewritten to, or '' to leave it to the server's locations. */
 export const location = (r: NginxHTTPRequest): string =>
-  safely(r, 'envd_location', '', (c) => (c.route === 'none' ? '' : '/_envd/' + c.mode));
+  safely(r, 'envd_location', '', (c) => dispatchLocation(c.route, c.mode));

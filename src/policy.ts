@@ -24,3 +24,11 @@ export function decideMode(p: PolicyInput): Mode {
   if (p.kind === 'server_stream' || isStreamingProtocol(p.protocol)) return 'stream';
   return 'buffer';
 }
+
+/**
+ * The internal location server.inc rewrites a request to (a RouteForm and a Mode in, as the njs
+ * memo keeps them: strings), or '' to leave the request to the server's own locations.
+ */
+export function dispatchLocation(route: string, mode: string): string {
+  return route === 'none' ? '' : '/_envd/' + mode;
+}

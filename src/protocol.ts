@@ -40,6 +40,10 @@ export interface ProtocolHeaders {
 
 /** Connect's GET form of a unary call: `?connect=v1&…`. */
 const CONNECT_GET = /(?:^|&)connect=v1(?:&|$)/;
+/** Media types of Connect unary calls (POST), compared after mediaType(). */
+export const CONNECT_UNARY_MEDIA_TYPES: readonly string[] = ['application/json', 'application/proto'];
+/** The Accept type that asks for Server-Sent Events. */
+export const SSE_MEDIA_TYPE = 'text/event-stream';
 
 export function detectProtocol(h: ProtocolHeaders): Protocol {
   if (h.upgrade && listsToken(h.connection, 'upgrade')) return 'websocket';
@@ -47,8 +51,8 @@ export function detectProtocol(h: ProtocolHeaders): Protocol {
   if (type.indexOf('application/grpc-web') === 0) return 'grpc_web';
   if (type === 'application/grpc' || type.indexOf('application/grpc+') === 0) return 'grpc';
   if (type.indexOf('application/connect+') === 0) return 'connect_stream';
-  if (accepts(h.accept, 'text/event-stream')) return 'sse';
-  if (h.method === 'POST' && (type === 'application/json' || type === 'application/proto')) return 'connect';
+  if (accepts(h.accept, SSE_MEDIA_TYPE)) return 'sse';
+  if (h.method === 'POST' && CONNECT_UNARY_MEDIA_TYPES.indexOf(type) >= 0) return 'connect';
   if (h.method === 'GET' && matches(h.query, CONNECT_GET)) return 'connect';
   return 'http';
 }

@@ -9,6 +9,8 @@ export const DEFAULT_ID_MAX_LENGTH = 63;
 const DEFAULT_SANDBOX_ID = /^[a-z0-9]{1,63}$/;
 /** Plain decimal, no sign, no leading zero. The range is checked separately. */
 const PORT_DIGITS = /^[1-9][0-9]{0,4}$/;
+/** Highest sandbox port. */
+export const MAX_PORT = 65535;
 /** CubeProxy's host form: `<port>-<id>.<domain>`. */
 const HOST_FORM = /^([0-9]+)-([^.]+)\.(.+)$/;
 const IPV4 = /^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$/;
@@ -50,7 +52,7 @@ export function isValidSandboxId(id: string, options?: ClassifyOptions): boolean
 }
 
 export function isValidPort(port: string): boolean {
-  return matches(port, PORT_DIGITS) && Number(port) <= 65535;
+  return matches(port, PORT_DIGITS) && Number(port) <= MAX_PORT;
 }
 
 /** A value quoted back to the client: bounded, and JSON-escaped by whoever renders it. */
@@ -136,13 +138,24 @@ function checkIdentity(id: string, port: string, what: string, options?: Classif
   return undefined;
 }
 
+/**
+ * An E2b-Sandbox-* header's value, or undefined when it names nothing: absent, or empty. nginx's
+ * $http_* variables cannot tell an empty header from an absent one, and the native fast path
+ * (src/fast-path.ts) decides on them, so the core must not tell them apart either.
+ */
+function routingHeader(value: string | undefined): string | undefined {
+  return value ? value : undefined;
+}
+
 /** E2b-Sandbox-Id/-Port must not name another sandbox or port than the host or path does. */
 function conflict(req: RequestFacts, id: string, port: string): Rejection | undefined {
-  if (req.sandboxIdHeader !== undefined && req.sandboxIdHeader !== id) {
-    return invalid('conflicting sandbox ids: the route names ' + quote(id) + ' but E2b-Sandbox-Id names ' + quote(req.sandboxIdHeader));
+  const idHeader = routingHeader(req.sandboxIdHeader);
+  const portHeader = routingHeader(req.sandboxPortHeader);
+  if (idHeader !== undefined && idHeader !== id) {
+    return invalid('conflicting sandbox ids: the route names ' + quote(id) + ' but E2b-Sandbox-Id names ' + quote(idHeader));
   }
-  if (req.sandboxPortHeader !== undefined && req.sandboxPortHeader !== port) {
-    return invalid('conflicting sandbox ports: the route names ' + quote(port) + ' but E2b-Sandbox-Port names ' + quote(req.sandboxPortHeader));
+  if (portHeader !== undefined && portHeader !== port) {
+    return invalid('conflicting sandbox ports: the route names ' + quote(port) + ' but E2b-Sandbox-Port names ' + quote(portHeader));
   }
   return undefined;
 }
@@ -180,8 +193,8 @@ export function parseRoute(req: RequestFacts, options?: ClassifyOptions): Route 
     return accept(req, 'path', parts[2], parts[3], '/' + parts.slice(4).join('/') + target.query, true);
   }
 
-  const idHeader = req.sandboxIdHeader;
-  const portHeader = req.sandboxPortHeader;
+  const idHeader = routingHeader(req.sandboxIdHeader);
+  const portHeader = routingHeader(req.sandboxPortHeader);
   if (acceptsHeaderRouting(name) && (idHeader !== undefined || portHeader !== undefined)) {
     if (idHeader === undefined || portHeader === undefined) {
       return rejected('header', uri, invalid('E2b-Sandbox-Id and E2b-Sandbox-Port must be sent together'));

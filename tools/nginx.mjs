@@ -34,16 +34,23 @@ export function renderExampleConf({ listen, upstream, plugin = true, httpExtra =
 
 /**
  * A fresh nginx prefix: conf/nginx.conf from `conf`, conf/conf.d/ from the repo's conf.d/, and
- * the built bundle as conf/conf.d/envd/envd.js. Readable by nginx's unprivileged workers.
+ * the build's outputs as conf/conf.d/envd/envd.js and conf/conf.d/envd/envd-fast-path.conf (the
+ * same copy steps as README "Install"). Readable by nginx's unprivileged workers.
  * `files` replaces shipped files by path relative to conf/.
  */
-export function preparePrefix(conf, { bundle = join(ROOT, 'dist/envd.js'), parent = tmpdir(), files = {} } = {}) {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+export function preparePrefix(
+  conf,
+  { bundle = join(ROOT, 'dist/envd.js'), fastPath = join(ROOT, 'dist/envd-fast-path.conf'), parent = tmpdir(), files = {} } = {},
+) {
+  for (const built of [bundle, fastPath]) {
+    if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
+  }
   const prefix = mkdtempSync(join(parent, 'envd-edge-nginx-'));
   chmodSync(prefix, 0o755);
   mkdirSync(join(prefix, 'logs'));
   cpSync(join(ROOT, 'conf.d'), join(prefix, 'conf/conf.d'), { recursive: true });
   cpSync(bundle, join(prefix, 'conf/conf.d/envd/envd.js'));
+  cpSync(fastPath, join(prefix, 'conf/conf.d/envd/envd-fast-path.conf'));
   writeFileSync(join(prefix, 'conf/nginx.conf'), conf);
   // Replacements for shipped files, relative to conf/ (e.g. shorter stream timeouts for a test).
   for (const [name, text] of Object.entries(files)) writeFileSync(join(prefix, 'conf', name), text);
@@ -100,7 +107,10 @@ export async function startLocalNginx(prefix, { probeUrl, bin = nginxBinary() } 
   const args = ['-p', prefix + '/', '-c', 'conf/nginx.conf', '-e', 'logs/error.log'];
   const test = spawnSync(bin, [...args, '-t', '-q'], { encoding: 'utf8' });
   if (test.error) throw new Error(`cannot run ${bin}: ${test.error.message} (install nginx, or set NGINX_BIN)`);
-  if (test.status !== 0) throw new Error(`nginx -t failed for ${prefix}:\n${test.stderr}`);
+  if (test.status !== 0) {
+    rmSync(prefix, { recursive: true, force: true });
+    throw new Error(`nginx -t failed for ${prefix}:\n${test.stderr}`);
+  }
   const child = spawn(bin, [...args, '-g', 'daemon off;'], { stdio: ['ignore', 'inherit', 'inherit'] });
   let exited = false;
   const done = new Promise((r) => child.once('exit', () => { exited = true; r(); }));
@@ -116,7 +126,10 @@ export async function startLocalNginx(prefix, { probeUrl, bin = nginxBinary() } 
       await waitForHttp(probeUrl, { isAlive: () => !exited });
     } catch (error) {
       child.kill('SIGKILL');
-      throw new Error(`${error.message}\n--- nginx error.log ---\n${errorLog()}`);
+      const log = errorLog();
+      await done;
+      rmSync(prefix, { recursive: true, force: true });
+      throw new Error(`${error.message}\n--- nginx error.log ---\n${log}`);
     }
   }
   return {

@@ -25,6 +25,22 @@ describe('build.mjs', () => {
     expect(a.toString()).not.toMatch(/export\s*\{/);
   });
 
+  it('writes the fast path maps beside the bundle, the same under Node and Bun, as the generator renders them', async () => {
+    const viaNode = readFileSync(join(tmp, 'node-fast-path.conf'), 'utf8');
+    expect(readFileSync(join(tmp, 'bun-fast-path.conf'), 'utf8')).toBe(viaNode);
+    const { renderFastPathConf } = await import('../../src/fast-path');
+    expect(viaNode).toBe(renderFastPathConf(true));
+    expect(viaNode).toMatch(/^map "\$request_uri\\n/m);
+    // Build-time code only: the bundle nginx loads does not carry the generator.
+    expect(readFileSync(join(tmp, 'node.js'), 'utf8')).not.toContain('renderFastPathConf');
+  });
+
+  it('--fast-path-outfile names the maps file', () => {
+    const out = join(tmp, 'named.conf');
+    expect(build(process.execPath, join(tmp, 'named.js'), ['--no-njs-check', '--fast-path-outfile', out]).status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('$envd_fast_route');
+  });
+
   it('the bundle loads in the real njs CLI and replays every shared vector there', () => {
     const out = join(tmp, 'njs.js');
     expect(build(process.execPath, out, ['--no-njs-check']).status).toBe(0);

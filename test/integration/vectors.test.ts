@@ -1,5 +1,8 @@
 // The shared vector table, third level: each vector sent as raw HTTP through a real nginx whose
-// location echoes the js_set variables, so the njs adapter reads real requests, not test objects.
+// location echoes the documented variables, so the njs adapter and the generated fast-path maps
+// read real requests, not test objects. Each vector also says how much of it the fast path decides
+// natively (`fastPath`); the echo proves it by njs's own trace: njs stores every classification it
+// makes in the js_var $envd_memo, so an empty $envd_memo after a variable is read means no njs ran.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sendRaw } from '../support/client';
 import { engineDirective, njsModule, startNginx, type Nginx } from '../support/edge';
@@ -9,13 +12,30 @@ import table from '../vectors.json' with { type: 'json' };
 
 const VARIABLES = ['mode', 'route', 'sandboxId', 'sandboxPort', 'rpc', 'upstreamUri'] as const;
 
+// Reads the variables in three steps, as nginx does: server.inc's dispatch and proxy.inc's
+// proxy_pass first, then the route's other variables, then mode and rpc (logs, user config).
+// After each step $envd_memo says whether njs has run so far.
 const ECHO = `location / {
             default_type text/plain;
-            return 200 "$envd_mode|$envd_route|$envd_sandbox_id|$envd_sandbox_port|$envd_rpc|$envd_upstream_uri|$envd_location";
+            set $envd_test_dispatch "$envd_location|$envd_upstream_uri";
+            set $envd_test_njs_after_dispatch $envd_memo;
+            set $envd_test_route "$envd_route|$envd_sandbox_id|$envd_sandbox_port";
+            set $envd_test_njs_after_route $envd_memo;
+            set $envd_test_rest "$envd_mode|$envd_rpc";
+            set $envd_test_njs_after_all $envd_memo;
+            return 200 "$envd_test_njs_after_dispatch_ran|$envd_test_njs_after_route_ran|$envd_test_njs_after_all_ran|$envd_mode|$envd_route|$envd_sandbox_id|$envd_sandbox_port|$envd_rpc|$envd_upstream_uri|$envd_location";
         }`;
 
+/** "yes" once njs has classified the request ($envd_memo holds newlines: not for a body). */
+const NJS_RAN = ['dispatch', 'route', 'all']
+  .map((step) => `map $envd_test_njs_after_${step} $envd_test_njs_after_${step}_ran { "" no; default yes; }`)
+  .join('\n    ');
+
+type Options = { allowInternal?: boolean; idChars?: string; idMaxLength?: number };
+const optionSets = table.optionSets as Record<string, Options>;
+
 /** nginx settings (README "Settings") equal to each of the table's optionSets. */
-function settingsFor(options: { allowInternal?: boolean; idChars?: string; idMaxLength?: number }): string {
+function settingsFor(options: Options): string {
   return [
     options.allowInternal ? 'set $envd_internal_paths allow;' : '',
     options.idChars ? `set $envd_sandbox_id_chars "${options.idChars}";` : '',
@@ -23,8 +43,15 @@ function settingsFor(options: { allowInternal?: boolean; idChars?: string; idMax
   ].join(' ');
 }
 
-function echoConf(listen: string, trustedListen: string): string {
+/** One server with the default settings on `listen`, one per option set on `optionListens`. */
+function echoConf(listen: string, optionListens: Record<string, string>): string {
   const module = njsModule();
+  const optionServers = Object.entries(optionListens).map(([name, address]) => `
+    server {
+        listen ${address};
+        ${settingsFor(optionSets[name])}
+        ${ECHO}
+    }`);
   return `
 worker_processes 1;
 error_log logs/error.log info;
@@ -35,15 +62,12 @@ http {
     access_log off;
     ${engineDirective()}
     include conf.d/*.conf;
+    ${NJS_RAN}
     server {
         listen ${listen};
         ${ECHO}
     }
-    server {
-        listen ${trustedListen};
-        ${settingsFor(table.optionSets.trusted)}
-        ${ECHO}
-    }
+${optionServers.join('\n')}
 }
 `;
 }
@@ -64,25 +88,30 @@ function rawRequest(req: Request): string {
   return `${req.method} ${req.uri} HTTP/1.1\r\n${lines.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
 }
 
-describe('shared vectors through real nginx (js_set variables)', () => {
+describe('shared vectors through real nginx (documented variables, fast path or njs)', () => {
   let port: number;
-  let trustedPort: number;
+  const optionPorts: Record<string, number> = {};
   let nginx: Nginx;
+  const decided: Record<string, number> = { all: 0, route: 0, njs: 0 };
   beforeAll(async () => {
     port = await freePort();
-    trustedPort = await freePort();
-    const conf = echoConf(`127.0.0.1:${port}`, `127.0.0.1:${trustedPort}`);
+    for (const name of Object.keys(optionSets)) optionPorts[name] = await freePort();
+    const listens = Object.fromEntries(Object.entries(optionPorts).map(([name, p]) => [name, `127.0.0.1:${p}`]));
+    const conf = echoConf(`127.0.0.1:${port}`, listens);
     nginx = await startNginx(conf, `http://127.0.0.1:${port}/`);
   });
-  afterAll(async () => nginx?.stop());
+  afterAll(async () => {
+    console.log(`vectors through nginx, decided natively: ${JSON.stringify(decided)}`);
+    await nginx?.stop();
+  });
   afterEach((ctx) => {
     if (ctx.task.result?.state === 'fail') console.error(`--- nginx error.log ---\n${nginx.errorLog()}`);
   });
 
   it.each(table.vectors.map((v) => [v.name, v] as const))('%s', async (_name, vector) => {
     const options = (vector as { options?: string }).options;
-    if (options && options !== 'trusted') throw new Error(`no nginx server for option set ${options}`);
-    const res = await sendRaw(options ? trustedPort : port, rawRequest(vector.request as Request));
+    if (options && !(options in optionPorts)) throw new Error(`no nginx server for option set ${options}`);
+    const res = await sendRaw(options ? optionPorts[options] : port, rawRequest(vector.request as Request));
     if ((vector as { nginxRefuses?: boolean }).nginxRefuses) {
       // nginx's own parser refuses it: no njs ran, and the answer is still a 400.
       expect(vector.expect.mode).toBe('reject');
@@ -92,6 +121,7 @@ describe('shared vectors through real nginx (js_set variables)', () => {
     }
     expect(res.status).toBe(200);
     const values = res.text.slice(res.text.indexOf('\r\n\r\n') + 4).split('|');
+    const [afterDispatch, afterRoute, afterAll_] = values.splice(0, 3);
     const got: Record<string, string> = {};
     VARIABLES.forEach((name, i) => (got[name] = values[i]));
     const expect_ = vector.expect as Record<string, unknown>;
@@ -100,6 +130,16 @@ describe('shared vectors through real nginx (js_set variables)', () => {
     }
     // $envd_location follows route and mode.
     expect(values[6]).toBe(got.route === 'none' ? '' : `/_envd/${got.mode}`);
+    // Whether njs ran, step by step, is what the vector's fastPath says.
+    const fastPath = (vector as { fastPath?: string }).fastPath as string;
+    const want = {
+      all: ['no', 'no', 'no'],
+      route: ['no', 'no', 'yes'],
+      njs: ['yes', 'yes', 'yes'],
+    }[fastPath];
+    expect(want, `fastPath of ${vector.name}`).toBeDefined();
+    expect([afterDispatch, afterRoute, afterAll_], 'njs ran after the dispatch, the route, all variables').toEqual(want);
+    decided[fastPath]++;
   });
 
   it('no js exception in the error log after the whole table', () => {
