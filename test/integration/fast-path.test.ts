@@ -6,13 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_PATH_CONF, renderFastPathConf } from '../../src/fast-path';
 import { rawHttp, sendRaw } from '../support/client';
-import { engineDirective, njsModule, startNginx, type Nginx } from '../support/edge';
+import { startNginx, type Nginx } from '../support/edge';
+import { echoConf, type Options } from '../support/echo-conf';
 // @ts-expect-error plain ESM tool module without types
 import { freePort } from '../../tools/nginx.mjs';
 import corpus from '../corpus/hostile.json' with { type: 'json' };
 import table from '../vectors.json' with { type: 'json' };
 
-type Options = { allowInternal?: boolean; idChars?: string; idMaxLength?: number };
 const optionSets = table.optionSets as Record<string, Options>;
 
 const ECHO = `location / {
@@ -22,36 +22,12 @@ const ECHO = `location / {
             return 200 "$envd_mode|$envd_route|$envd_sandbox_id|$envd_sandbox_port|$envd_rpc|$envd_upstream_uri|$envd_location\\n$envd_test_njs_ran\\n";
         }`;
 
-function settingsFor(options: Options): string {
-  return [
-    options.allowInternal ? 'set $envd_internal_paths allow;' : '',
-    options.idChars ? `set $envd_sandbox_id_chars "${options.idChars}";` : '',
-    options.idMaxLength ? `set $envd_sandbox_id_max_length ${options.idMaxLength};` : '',
-  ].join(' ');
-}
-
 function conf(listens: Record<string, number>): string {
-  const module = njsModule();
-  const servers = Object.entries(listens).map(([name, port]) => `
-    server {
-        listen 127.0.0.1:${port};
-        ${name === 'default' ? '' : settingsFor(optionSets[name])}
-        ${ECHO}
-    }`);
-  return `
-worker_processes 1;
-error_log logs/error.log info;
-pid logs/nginx.pid;
-${module ? `load_module ${module};` : ''}
-events { worker_connections 64; }
-http {
-    access_log off;
-    ${engineDirective()}
-    include conf.d/*.conf;
-    map $envd_test_njs_after_dispatch $envd_test_njs_ran { "" native; default njs; }
-${servers.join('\n')}
-}
-`;
+  const servers = Object.entries(listens).map(([name, port]) => ({
+    listen: `127.0.0.1:${port}`,
+    options: name === 'default' ? undefined : optionSets[name],
+  }));
+  return echoConf(servers, ECHO, 'map $envd_test_njs_after_dispatch $envd_test_njs_ran { "" native; default njs; }');
 }
 
 /** Raw requests that header objects cannot express: the fast path must still agree with njs. */

@@ -5,7 +5,8 @@
 // makes in the js_var $envd_memo, so an empty $envd_memo after a variable is read means no njs ran.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sendRaw } from '../support/client';
-import { engineDirective, njsModule, startNginx, type Nginx } from '../support/edge';
+import { startNginx, type Nginx } from '../support/edge';
+import { echoConf, type Options } from '../support/echo-conf';
 // @ts-expect-error plain ESM tool module without types
 import { freePort } from '../../tools/nginx.mjs';
 import table from '../vectors.json' with { type: 'json' };
@@ -31,46 +32,7 @@ const NJS_RAN = ['dispatch', 'route', 'all']
   .map((step) => `map $envd_test_njs_after_${step} $envd_test_njs_after_${step}_ran { "" no; default yes; }`)
   .join('\n    ');
 
-type Options = { allowInternal?: boolean; idChars?: string; idMaxLength?: number };
 const optionSets = table.optionSets as Record<string, Options>;
-
-/** nginx settings (README "Settings") equal to each of the table's optionSets. */
-function settingsFor(options: Options): string {
-  return [
-    options.allowInternal ? 'set $envd_internal_paths allow;' : '',
-    options.idChars ? `set $envd_sandbox_id_chars "${options.idChars}";` : '',
-    options.idMaxLength ? `set $envd_sandbox_id_max_length ${options.idMaxLength};` : '',
-  ].join(' ');
-}
-
-/** One server with the default settings on `listen`, one per option set on `optionListens`. */
-function echoConf(listen: string, optionListens: Record<string, string>): string {
-  const module = njsModule();
-  const optionServers = Object.entries(optionListens).map(([name, address]) => `
-    server {
-        listen ${address};
-        ${settingsFor(optionSets[name])}
-        ${ECHO}
-    }`);
-  return `
-worker_processes 1;
-error_log logs/error.log info;
-pid logs/nginx.pid;
-${module ? `load_module ${module};` : ''}
-events { worker_connections 64; }
-http {
-    access_log off;
-    ${engineDirective()}
-    include conf.d/*.conf;
-    ${NJS_RAN}
-    server {
-        listen ${listen};
-        ${ECHO}
-    }
-${optionServers.join('\n')}
-}
-`;
-}
 
 type Request = (typeof table.vectors)[number]['request'] & Record<string, string | undefined>;
 
@@ -96,8 +58,10 @@ describe('shared vectors through real nginx (documented variables, fast path or 
   beforeAll(async () => {
     port = await freePort();
     for (const name of Object.keys(optionSets)) optionPorts[name] = await freePort();
-    const listens = Object.fromEntries(Object.entries(optionPorts).map(([name, p]) => [name, `127.0.0.1:${p}`]));
-    const conf = echoConf(`127.0.0.1:${port}`, listens);
+    const servers = [{ listen: `127.0.0.1:${port}` }].concat(
+      Object.entries(optionPorts).map(([name, p]) => ({ listen: `127.0.0.1:${p}`, options: optionSets[name] })),
+    );
+    const conf = echoConf(servers, ECHO, NJS_RAN);
     nginx = await startNginx(conf, `http://127.0.0.1:${port}/`);
   });
   afterAll(async () => {
