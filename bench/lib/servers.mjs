@@ -1,0 +1,302 @@
+// The servers of a benchmark run: the stand-in envd (its own process), the return-200 upstream
+// nginx, and the nginx configs under test, on the local nginx (njs engine) or in a container of
+// the sid image (QuickJS). Plus what the measurements read from /proc: worker pids, CPU time, RSS.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DEFAULT_NJS_MODULE,
+  freePort,
+  nginxBinary,
+  preparePrefix,
+  renderExampleConf,
+  ROOT,
+  startLocalNginx,
+} from '../../tools/nginx.mjs';
+
+export const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const STATIC_REGEX_CONF = join(BENCH, 'conf/static-regex.conf');
+export const UPSTREAM_200_CONF = join(BENCH, 'conf/upstream-200.conf');
+
+/** Fills a bench template's placeholders the way renderExampleConf fills the example's. */
+export function renderTemplate(path, { listen, upstream = '', httpExtra = '', serverExtra = '', njsModule = '' }) {
+  return readFileSync(path, 'utf8')
+    .replace('{{LOAD_MODULE}}', njsModule ? `load_module ${njsModule};` : '')
+    .replace('{{HTTP_EXTRA}}', httpExtra)
+    .replace('{{SERVER_EXTRA}}', serverExtra)
+    .replace('{{UPSTREAM}}', upstream)
+    .replace('{{LISTEN}}', listen);
+}
+
+/** Replaces `from` (a string or regex) in `text`, and fails loudly when the example changed. */
+export function mustReplace(text, from, to, what) {
+  const found = typeof from === 'string' ? text.includes(from) : from.test(text);
+  if (found) return text.replace(from, to);
+  throw new Error(`cannot derive the bench config (${what}): ${from} is not in the example any more`);
+}
+
+/**
+ * The example as rendered, with a main section for many concurrent streams: more
+ * worker_connections (each stream is a client and an upstream connection) and an fd limit to match.
+ */
+export function withManyConnections(conf, connections) {
+  let text = mustReplace(conf, /worker_connections\s+\d+;/, `worker_connections ${connections};`, 'worker_connections');
+  text = mustReplace(text, /^(worker_processes[^\n]*\n)/m, `$1worker_rlimit_nofile ${connections * 2 + 1024};\n`, 'worker_processes');
+  return text;
+}
+
+/** The stand-in envd in a child process. */
+export async function startStandin() {
+  const child = spawn(process.execPath, [join(BENCH, 'lib/standin.mjs')], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the stand-in envd did not start within 10 s')), 10_000);
+    child.stdout.on('data', (b) => {
+      out += b;
+      const m = /standin listening (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the stand-in envd exited (${code}) before listening`));
+    });
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    port,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** The return-200 upstream of the requests/s runs: a second local nginx. */
+export async function startUpstream200() {
+  const port = await freePort();
+  const conf = renderTemplate(UPSTREAM_200_CONF, { listen: `127.0.0.1:${port}` });
+  return startNginx({ conf, port, engine: 'njs', probePath: '/' });
+}
+
+/** DOCKER_HOST as the tests find it: the environment, else .ci/dockerd.sh's default socket. */
+export function dockerHost() {
+  if (process.env.DOCKER_HOST) return process.env.DOCKER_HOST;
+  const dir = process.env.ENVD_EDGE_DOCKER_DIR || '/tmp/envd-edge-docker';
+  const sock = join(dir, 'docker.sock');
+  return existsSync(sock) ? `unix://${sock}` : '';
+}
+
+/**
+ * Why the QuickJS leg cannot run here, or '' when it can: a reachable daemon holding the image.
+ * Checked up front so a missing docker costs no time and reads "not measured: <why>".
+ */
+export async function containerUnavailable(image) {
+  const host = dockerHost();
+  if (!host) return 'no docker daemon (DOCKER_HOST unset and no /tmp/envd-edge-docker/docker.sock; see .ci/dockerd.sh)';
+  process.env.DOCKER_HOST = host;
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
+  try {
+    const { getContainerRuntimeClient, ImageName } = await import('testcontainers');
+    const client = await Promise.race([
+      getContainerRuntimeClient(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000)),
+    ]);
+    if (!(await client.image.exists(ImageName.fromString(image)))) return `image ${image} is not in the docker daemon at ${host} (npm run images)`;
+    return '';
+  } catch (error) {
+    return `docker daemon at ${host} unusable: ${String(error.message || error).split('\n')[0]}`;
+  }
+}
+
+/** Host pid of a container's init process (nginx's master: the image's entrypoint is nginx). */
+async function containerPid(id) {
+  const { getContainerRuntimeClient } = await import('testcontainers');
+  const client = await getContainerRuntimeClient();
+  const info = await client.container.inspect(client.container.getById(id));
+  return info.State.Pid;
+}
+
+/**
+ * An nginx under test: `conf` in a fresh prefix (shipped conf.d/ and dist/envd.js), on the local
+ * binary (engine njs) or in a container (engine qjs). Resolves { port, url, masterPid, stop() }.
+ */
+export async function startNginx({ conf, port, engine, image, files = {}, probePath = '/__probe' }) {
+  const prefix = preparePrefix(conf, { files });
+  const probeUrl = `http://127.0.0.1:${port}${probePath}`;
+  if (engine === 'qjs') {
+    const { startContainerNginx } = await import('../../tools/nginx-container.mjs');
+    const nginx = await startContainerNginx(prefix, { probeUrl, image });
+    return { ...nginx, port, url: `http://127.0.0.1:${port}`, masterPid: await containerPid(nginx.id) };
+  }
+  let nginx;
+  try {
+    nginx = await startLocalNginx(prefix, { probeUrl });
+  } catch (error) {
+    rmSync(prefix, { recursive: true, force: true }); // startLocalNginx keeps it when `nginx -t` fails
+    throw error;
+  }
+  return { ...nginx, port, url: `http://127.0.0.1:${port}`, masterPid: nginx.pid };
+}
+
+/** njs module path for load_module, as the engine's nginx sees it. */
+export function njsModuleFor(engine) {
+  if (engine === 'qjs') return process.env.ENVD_EDGE_NJS_MODULE ?? DEFAULT_NJS_MODULE;
+  return process.env.NGINX_NJS_MODULE ?? DEFAULT_NJS_MODULE;
+}
+
+/** A js_set module that imports the shipped bundle and does nothing: njs's cost per request alone. */
+const FLOOR_JS = 'import envd from "envd.js";\nfunction floor(r) { return envd ? "" : "x"; }\nexport default { floor };\n';
+
+/**
+ * The configs a benchmark compares. (a), (b), (c) are the brief's; the others are what-ifs that
+ * show where a cost comes from (details only, never a goal).
+ */
+export const VARIANTS = {
+  envd_edge: 'examples/cubeproxy/nginx.conf as rendered by renderExampleConf (a)',
+  static_regex: 'bench/conf/static-regex.conf: the known fix, three methods in regex locations (b)',
+  plain: 'the example with its `# envd-edge` lines dropped: no classification, plain proxy_pass (c)',
+  envd_edge_no_upstream_keepalive:
+    '(a) without its `proxy_set_header Connection "";` line: nginx then sends `Connection: close` upstream and the /_envd/ locations open a connection per request',
+  envd_edge_buf64k: '(a) with `proxy_buffer_size 64k` appended to conf.d/envd/unbuffered.inc (nginx reads and forwards a stream 4 KiB at a time by default)',
+  njs_floor: '(c) plus one js_set, read in a server-level `if`, whose module imports the shipped bundle and returns "": the njs VM per request without any classification',
+};
+
+/**
+ * One variant's nginx.conf (and replaced files) for `engine` (njs: local nginx; qjs: `js_engine
+ * qjs;` for the sid image), listening on `port`, proxying to `upstream`. `connections` > 0 raises
+ * worker_connections and the fd limit (withManyConnections).
+ */
+export function renderVariant(name, { port, upstream, engine = 'njs', connections = 0 }) {
+  const listen = `127.0.0.1:${port}`;
+  const httpExtra = engine === 'qjs' ? 'js_engine qjs;' : '';
+  const njsModule = njsModuleFor(engine);
+  const base = { listen, upstream, httpExtra, njsModule };
+  let conf;
+  const files = {};
+  switch (name) {
+    case 'envd_edge':
+      conf = renderExampleConf(base);
+      break;
+    case 'static_regex':
+      conf = renderTemplate(STATIC_REGEX_CONF, base);
+      break;
+    case 'plain':
+      conf = renderExampleConf({ ...base, plugin: false });
+      break;
+    case 'envd_edge_no_upstream_keepalive': {
+      conf = renderExampleConf(base);
+      const line = /^\s*proxy_set_header Connection "";.*\n/m;
+      if (!line.test(conf)) throw new Error('the example no longer sets `proxy_set_header Connection ""`: the no-keepalive what-if needs a new home');
+      conf = conf.replace(line, '');
+      break;
+    }
+    case 'envd_edge_buf64k': {
+      conf = renderExampleConf(base);
+      const inc = join(ROOT, 'conf.d/envd/unbuffered.inc');
+      if (!existsSync(inc)) throw new Error('conf.d/envd/unbuffered.inc is gone: the buf64k what-if needs a new home');
+      // unbuffered mode only uses proxy_buffer_size; the other two satisfy nginx's config checks
+      files['conf.d/envd/unbuffered.inc'] =
+        readFileSync(inc, 'utf8') + '\n# bench what-if\nproxy_buffer_size 64k;\nproxy_buffers 4 64k;\nproxy_busy_buffers_size 128k;\n';
+      break;
+    }
+    case 'njs_floor':
+      conf = renderExampleConf({
+        ...base,
+        plugin: false,
+        httpExtra: [httpExtra, 'js_import bench_floor from conf.d/envd/bench-floor.js;', 'js_set $bench_floor bench_floor.floor;'].filter(Boolean).join('\n    '),
+        serverExtra: 'if ($bench_floor) { return 500; }',
+      });
+      files['conf.d/envd/bench-floor.js'] = FLOOR_JS;
+      break;
+    default:
+      throw new Error(`unknown variant ${name}`);
+  }
+  if (connections > 0) conf = withManyConnections(conf, connections);
+  return { conf, files };
+}
+
+/** Starts one variant; resolves the nginx with { variant, engine } added. */
+export async function startVariant(name, { port, upstream, engine = 'njs', connections = 0, image }) {
+  const p = port || (await freePort());
+  const { conf, files } = renderVariant(name, { port: p, upstream, engine, connections });
+  const nginx = await startNginx({ conf, files, port: p, engine, image });
+  return { ...nginx, variant: name, engine };
+}
+
+// ---- /proc -------------------------------------------------------------------------------------
+
+function procStat(pid) {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the command name is in parentheses and may contain spaces: fields start after the last ')'
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Pids whose parent is `pid` (nginx's workers of a master). */
+export function childrenOf(pid) {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (Number(procStat(name)[1]) === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** nginx worker pids of a master (the ones named "nginx: worker process"). */
+export function workerPids(masterPid) {
+  return childrenOf(masterPid).filter((pid) => {
+    try {
+      return /worker process/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+const TICK_NS = 1e9 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+/** CPU time a process has used, in ns (schedstat when the kernel has it, else utime+stime). */
+export function cpuNs(pid) {
+  try {
+    const v = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+    if (v > 0) return v;
+  } catch {
+    // fall through
+  }
+  const f = procStat(pid);
+  return (Number(f[11]) + Number(f[12])) * TICK_NS;
+}
+
+/** Resident set of a process in KiB (VmRSS). */
+export function rssKiB(pid) {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+export function sumWorkers(masterPid, fn) {
+  const pids = workerPids(masterPid);
+  if (!pids.length) throw new Error(`no nginx worker found under master ${masterPid}`);
+  return pids.reduce((sum, pid) => sum + fn(pid), 0);
+}
+
+/** Versions for the report. */
+export function localVersions() {
+  const nginx = /nginx\/(\S+)/.exec(spawnSync(nginxBinary(), ['-v'], { encoding: 'utf8' }).stderr || '')?.[1];
+  const njsCli = spawnSync('njs', ['-v'], { encoding: 'utf8' });
+  return { nginx, njs: njsCli.status === 0 ? njsCli.stdout.trim() : undefined };
+}
+
+export { freePort };
