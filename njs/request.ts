@@ -38,6 +38,8 @@ export function requestFacts(r: NginxHTTPRequest): RequestFacts {
     connection: header(r, 'Connection'),
     sandboxIdHeader: routingHeader(r, 'E2b-Sandbox-Id', 'http_e2b_sandbox_id'),
     sandboxPortHeader: routingHeader(r, 'E2b-Sandbox-Port', 'http_e2b_sandbox_port'),
+    sandboxIdHeaderAsRead: variable(r, 'http_e2b_sandbox_id'),
+    sandboxPortHeaderAsRead: variable(r, 'http_e2b_sandbox_port'),
   };
 }
 

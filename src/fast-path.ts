@@ -49,8 +49,8 @@ export interface NginxMap {
 export const ROUTE_KEY_FIELDS: readonly { variable: string; role: string }[] = [
   { variable: 'request_uri', role: 'the raw target (path and query) as it goes upstream' },
   { variable: 'http_host', role: 'the host form <port>-<id>.<domain>, or no sandbox' },
-  { variable: 'http_e2b_sandbox_id', role: 'empty: njs checks a routing header against the route' },
-  { variable: 'http_e2b_sandbox_port', role: 'empty, as above' },
+  { variable: 'http_e2b_sandbox_id', role: 'empty, or the id the route names (as the SDK sends it): njs checks any other' },
+  { variable: 'http_e2b_sandbox_port', role: 'empty, or the port the route names, as above' },
   { variable: 'http_upgrade', role: 'empty: an upgrade may turn the request into a tunnel' },
   { variable: 'envd_fast_media', role: 'unary: Content-Type and Accept leave the request unstreamed' },
   { variable: 'envd_sandbox_id_chars', role: 'settings: the defaults the id pattern is built for' },
@@ -241,20 +241,24 @@ export function routeClaims(): RouteClaim[] {
   // not change that prefix), and a first character that no trimming removes.
   const notHostForm = '(?![0-9]+-)[A-Za-z0-9\\[]' + LINE;
   const hostForm = named(CAPTURES.hostSandboxPort, PORT) + '-' + named(CAPTURES.hostSandboxId, ID) + '\\.[A-Za-z0-9._-]+(?::[0-9]*)?';
-  const unary = ['', '', '', literal(UNARY_MEDIA), literal(DEFAULT_ID_CHARS), literal(String(DEFAULT_ID_MAX_LENGTH))];
+  // E2b-Sandbox-Id/-Port: absent (or empty), or equal to what the route names, as the e2b SDK
+  // sends them on every call; any other value is njs's to refuse.
+  const sameAs = (capture: string) => '(?:\\k<' + capture + '>)?';
+  const unary = (idCapture: string, portCapture: string) =>
+    [sameAs(idCapture), sameAs(portCapture), '', literal(UNARY_MEDIA), literal(DEFAULT_ID_CHARS), literal(String(DEFAULT_ID_MAX_LENGTH))];
   const sandboxPrefix = literal(PATH_PREFIX.slice(0, -1));
   const pathTarget = literal(PATH_PREFIX) + named(CAPTURES.pathSandboxId, ID) + '/' + named(CAPTURES.pathSandboxPort, PORT) +
     named(CAPTURES.pathUpstreamUri, paths + query);
   return [
     {
       route: 'path',
-      pattern: keyPattern([pathTarget, notHostForm].concat(unary)),
-      comment: 'path form: ' + PATH_PREFIX + '<id>/<port>/<unary method or REST endpoint>, no routing header, not streaming',
+      pattern: keyPattern([pathTarget, notHostForm].concat(unary(CAPTURES.pathSandboxId, CAPTURES.pathSandboxPort))),
+      comment: 'path form: ' + PATH_PREFIX + '<id>/<port>/<unary method or REST endpoint>, routing headers absent or the same, not streaming',
     },
     {
       route: 'host',
-      pattern: keyPattern([paths + query, hostForm].concat(unary)),
-      comment: 'host form: <port>-<lower-case id>.<domain>, a unary method or REST endpoint, no routing header, not streaming',
+      pattern: keyPattern([paths + query, hostForm].concat(unary(CAPTURES.hostSandboxId, CAPTURES.hostSandboxPort))),
+      comment: 'host form: <port>-<lower-case id>.<domain>, a unary method or REST endpoint, routing headers absent or the same, not streaming',
     },
     {
       route: 'none',

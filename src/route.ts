@@ -147,10 +147,14 @@ function routingHeader(value: string | undefined): string | undefined {
   return value ? value : undefined;
 }
 
-/** E2b-Sandbox-Id/-Port must not name another sandbox or port than the host or path does. */
+/**
+ * E2b-Sandbox-Id/-Port must not name another sandbox or port than the host or path does. They are
+ * read as nginx reads them, like Content-Type: the fast path claims a request whose headers equal
+ * its route, and must agree with this check on every nginx version.
+ */
 function conflict(req: RequestFacts, id: string, port: string): Rejection | undefined {
-  const idHeader = routingHeader(req.sandboxIdHeader);
-  const portHeader = routingHeader(req.sandboxPortHeader);
+  const idHeader = routingHeader(req.sandboxIdHeaderAsRead !== undefined ? req.sandboxIdHeaderAsRead : req.sandboxIdHeader);
+  const portHeader = routingHeader(req.sandboxPortHeaderAsRead !== undefined ? req.sandboxPortHeaderAsRead : req.sandboxPortHeader);
   if (idHeader !== undefined && idHeader !== id) {
     return invalid('conflicting sandbox ids: the route names ' + quote(id) + ' but E2b-Sandbox-Id names ' + quote(idHeader));
   }

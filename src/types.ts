@@ -42,6 +42,14 @@ export interface RequestFacts {
   sandboxIdHeader?: string;
   /** E2b-Sandbox-Port */
   sandboxPortHeader?: string;
+  /**
+   * E2b-Sandbox-Id as nginx's own $http_e2b_sandbox_id reads it (the first line of a repeated
+   * header on nginx 1.22, all lines joined by ", " later). The host and path forms check this one
+   * against their route, as the native fast path does; absent, they check sandboxIdHeader.
+   */
+  sandboxIdHeaderAsRead?: string;
+  /** E2b-Sandbox-Port as $http_e2b_sandbox_port reads it; as sandboxIdHeaderAsRead. */
+  sandboxPortHeaderAsRead?: string;
 }
 
 /** Deployment settings the classifier honours (from nginx variables; see README "Settings"). */

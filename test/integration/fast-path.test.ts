@@ -46,6 +46,16 @@ function rawOnly(): { name: string; raw: string }[] {
     { name: 'E2b-Sandbox-Id empty, then another id (path form)', raw: stat(['Host: cubeproxy.test', 'E2b-Sandbox-Id:', 'E2b-Sandbox-Id: other1'], pathTarget) },
     { name: 'E2b-Sandbox-* empty, then a route (header host)', raw: stat(['Host: sandbox.e2b.test', 'E2b-Sandbox-Id:', 'E2b-Sandbox-Id: abc123', 'E2b-Sandbox-Port:', 'E2b-Sandbox-Port: 49983']) },
     { name: 'E2b-Sandbox-Id repeated with the route id', raw: stat(['Host: cubeproxy.test', 'E2b-Sandbox-Id: abc123', 'E2b-Sandbox-Id: abc123'], pathTarget) },
+    // nginx 1.22 reads the first line of a repeated header, later versions all lines joined: the
+    // fast path claims the first two there and leaves the rest to njs, which must agree anyway.
+    { name: 'E2b-Sandbox-Id repeated, the route id first (path form)', raw: stat(['Host: cubeproxy.test', 'E2b-Sandbox-Id: abc123', 'E2b-Sandbox-Id: other1'], pathTarget) },
+    { name: 'E2b-Sandbox-Id repeated, the route id first (host form)', raw: stat([hostForm, 'E2b-Sandbox-Id: abc123', 'E2b-Sandbox-Id: other1']) },
+    { name: 'E2b-Sandbox-Id repeated, another id first (host form)', raw: stat([hostForm, 'E2b-Sandbox-Id: other1', 'E2b-Sandbox-Id: abc123']) },
+    { name: 'E2b-Sandbox-Port repeated, the route port first (path form)', raw: stat(['Host: cubeproxy.test', 'E2b-Sandbox-Port: 49983', 'E2b-Sandbox-Port: 1'], pathTarget) },
+    { name: 'E2b-Sandbox-* as the SDK sends them (host form)', raw: stat([hostForm, 'E2b-Sandbox-Id: abc123', 'E2b-Sandbox-Port: 49983', 'Content-Type: application/json']) },
+    { name: 'E2b-Sandbox-Id upper-case (host form)', raw: stat([hostForm, 'E2b-Sandbox-Id: ABC123']) },
+    { name: 'E2b-Sandbox-Id a prefix of the route id (path form)', raw: stat(['Host: cubeproxy.test', 'E2b-Sandbox-Id: abc12'], pathTarget) },
+    { name: 'E2b-Sandbox-Port with a leading zero (path form)', raw: stat(['Host: cubeproxy.test', 'E2b-Sandbox-Port: 049983'], pathTarget) },
     { name: 'E2b-Sandbox-Port empty (path form)', raw: stat(['Host: cubeproxy.test', 'E2b-Sandbox-Port:'], pathTarget) },
     { name: 'lower-case routing header names', raw: stat(['Host: cubeproxy.test', 'e2b-sandbox-id: other1'], pathTarget) },
     { name: 'underscore routing header (nginx ignores it)', raw: stat(['Host: cubeproxy.test', 'E2b_Sandbox_Id: other1'], pathTarget) },
