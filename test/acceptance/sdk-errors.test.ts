@@ -8,7 +8,7 @@ import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { InvalidArgumentError, Sandbox, SandboxNotFoundError, TimeoutError } from 'e2b';
 import { envelope } from '../support/connect';
-import { startEdge, type Edge } from '../support/edge';
+import { printLogOnFailure, startEdge, type Edge } from '../support/edge';
 // @ts-expect-error plain ESM tool module without types
 import { freePort } from '../../tools/nginx.mjs';
 import { ensureGenerated } from '../fake-envd/generate.mjs';
@@ -54,6 +54,7 @@ describe('SDK error classes for errors the edge answers', () => {
     cutter = await startCuttingUpstream();
     cut = await startEdge({ upstream: cutter.address });
   });
+  printLogOnFailure(() => [down, cut]);
   afterAll(async () => {
     await down?.stop();
     await cut?.stop();

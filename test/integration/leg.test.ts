@@ -4,7 +4,7 @@
 // run is checked against the local `nginx -v` and `njs -v`.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engine, legName, runner, startEdge, type Edge } from '../support/edge';
+import { engine, legName, printLogOnFailure, runner, startEdge, type Edge } from '../support/edge';
 import { startTestUpstream, type TestUpstream } from '../support/upstream';
 // @ts-expect-error plain ESM tool module without types
 import { nginxVersion } from '../../tools/nginx.mjs';
@@ -49,6 +49,7 @@ describe(`leg identity (${legName()})`, () => {
     await edge?.stop();
     await upstream?.close();
   });
+  printLogOnFailure(() => [edge]);
 
   it('nginx is the version the leg claims', () => {
     const expected = process.env.ENVD_EDGE_EXPECT_NGINX || localExpectations().nginx;

@@ -2,10 +2,10 @@
 // under CubeProxy-like globals and a hostile variant; then the same streaming measurements
 // against the config without envd-edge, which must show the delay the plugin removes.
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routed, send, sendRaw, type Form, type TimedResponse } from '../support/client';
 import { envelope, parseEnvelopes } from '../support/connect';
-import { HOSTILE, startEdge, type Edge } from '../support/edge';
+import { HOSTILE, printLogOnFailure, startEdge, type Edge } from '../support/edge';
 import { BIG_BYTES, FRAME_GAP_MS, HUGE_BYTES, pattern, startTestUpstream, type TestUpstream } from '../support/upstream';
 
 const FORMS: Form[] = ['host', 'path', 'header'];
@@ -49,13 +49,6 @@ async function firstFrameDelay(edge: Edge, upstream: TestUpstream, form: Form, p
   return { delay: res.chunks[0] - t.wrote[0], res };
 }
 
-function printLogOnFailure(getEdge: () => Edge | undefined) {
-  afterEach((ctx) => {
-    const edge = getEdge();
-    if (ctx.task.result?.state === 'fail' && edge) console.error(`--- nginx error.log ---\n${edge.errorLog()}`);
-  });
-}
-
 describe.each(LEGS)('envd-edge under $name', ({ httpExtra, gzip }) => {
   let upstream: TestUpstream;
   let edge: Edge;
@@ -67,7 +60,7 @@ describe.each(LEGS)('envd-edge under $name', ({ httpExtra, gzip }) => {
     await edge?.stop();
     await upstream?.close();
   });
-  printLogOnFailure(() => edge);
+  printLogOnFailure(() => [edge]);
 
   describe.each(FORMS)('%s routing', (form) => {
     it.each(SERVER_STREAMS)(`%s: first frame within ${FIRST_FRAME_BUDGET_MS} ms of envd writing it`, async (path) => {
@@ -199,7 +192,7 @@ describe('baseline: the hostile config without envd-edge shows the delay (the te
     await edge?.stop();
     await upstream?.close();
   });
-  printLogOnFailure(() => edge);
+  printLogOnFailure(() => [edge]);
 
   describe.each(FORMS)('%s routing', (form) => {
     it.each(SERVER_STREAMS)(`%s: first frame held ≥ ${BASELINE_DELAY_MS} ms`, async (path) => {

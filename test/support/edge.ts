@@ -4,6 +4,7 @@
 //   ENVD_EDGE_RUNNER=container        nginx in a container via testcontainers (tools/nginx-container.mjs):
 //                                     ENVD_EDGE_IMAGE (default envd-edge-nginx:bookworm), DOCKER_HOST
 //   ENVD_EDGE_ENGINE=njs|qjs          njs's JavaScript engine (default njs); qjs adds `js_engine qjs;`
+import { afterEach } from 'vitest';
 import {
   DEFAULT_NJS_MODULE,
   freePort,
@@ -85,6 +86,14 @@ export async function startNginx(conf: string, probeUrl: string, files: Record<s
   const prefix = preparePrefix(conf, { files });
   if (runner() === 'container') return startContainerNginx(prefix, { probeUrl, image: image() });
   return startLocalNginx(prefix, { probeUrl });
+}
+
+/** Prints the error log of each nginx `get` returns after a failed test of the calling suite. */
+export function printLogOnFailure(get: () => (Nginx | undefined)[]): void {
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const nginx of get()) if (nginx) console.error(`--- nginx error.log ---\n${nginx.errorLog()}`);
+  });
 }
 
 export async function startEdge(opts: EdgeOptions): Promise<Edge> {
