@@ -9,8 +9,10 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { afterEach } from 'vitest';
-import { END_STREAM } from '../support/connect';
+import { END_STREAM, envelope } from '../support/connect';
+import { rawHttp } from '../support/client';
+// The fault tests' suites print nginx's error log on failure as every suite does.
+export { printLogOnFailure } from '../support/edge';
 // @ts-expect-error plain ESM tool module without types
 import { freePort, preparePrefix, renderExampleConf, startLocalNginx } from '../../tools/nginx.mjs';
 
@@ -110,14 +112,6 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Prints the error log of each edge when a test of the file fails (as streaming.test.ts does). */
-export function printLogOnFailure(edges: () => ({ errorLog(): string } | undefined)[]) {
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    for (const edge of edges()) if (edge) console.error(`--- nginx error.log ---\n${edge.errorLog()}`);
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,20 +254,8 @@ export function openStream(
 
 /** A raw Connect streaming request (application/connect+json) for sandbox abc123, path routing. */
 export function connectStreamRequest(path: string, message: unknown, extra: Record<string, string> = {}): Buffer {
-  const json = Buffer.from(JSON.stringify(message));
-  const head = Buffer.alloc(5);
-  head.writeUInt32BE(json.length, 1);
-  const body = Buffer.concat([head, json]);
-  const lines = [
-    `POST /sandbox/abc123/49983${path} HTTP/1.1`,
-    'Host: cubeproxy.test',
-    'Content-Type: application/connect+json',
-    'Connect-Protocol-Version: 1',
-    ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
-    `Content-Length: ${body.length}`,
-    'Connection: close',
-  ];
-  return Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1'), body]);
+  const headers = { Host: 'cubeproxy.test', 'Content-Type': 'application/connect+json', 'Connect-Protocol-Version': '1', ...extra };
+  return rawHttp('POST', `/sandbox/abc123/49983${path}`, headers, envelope(0, JSON.stringify(message)));
 }
 
 /** The event kind of a process.Process Start/Connect response in Connect JSON (start, data, keepalive, end). */

@@ -1,9 +1,9 @@
 // The error table (README "Errors"), row by row, on real nginx: what the edge answers itself in
 // each protocol, and that envd's own errors pass through untouched on every route.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseResponse, rawHttp, routed, sendRaw, type Form, type ParsedResponse } from '../support/client';
 import { envelope, parseEnvelopes } from '../support/connect';
-import { startEdge, type Edge } from '../support/edge';
+import { printLogOnFailure, startEdge, type Edge } from '../support/edge';
 import { startSwitchboard, type Switchboard } from '../support/switchboard';
 // @ts-expect-error plain ESM tool module without types
 import { freePort } from '../../tools/nginx.mjs';
@@ -78,13 +78,6 @@ const FORMS: Form[] = ['host', 'path', 'header'];
 
 async function ask(edge: Edge, raw: Buffer) {
   return parseResponse((await sendRaw(edge.port, raw, 10_000)).text);
-}
-
-function printLogOnFailure(edges: () => (Edge | undefined)[]) {
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    for (const edge of edges()) if (edge) console.error(`--- nginx error.log ---\n${edge.errorLog()}`);
-  });
 }
 
 describe('errors the edge answers itself', () => {

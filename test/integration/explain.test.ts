@@ -1,8 +1,8 @@
 // /_envd/explain on real nginx: every vector of the shared table, described as JSON, classified by
 // the njs module exactly as the core does; the query form; and that it is not a sandbox path.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseResponse, rawHttp, sendRaw } from '../support/client';
-import { startEdge, type Edge } from '../support/edge';
+import { printLogOnFailure, startEdge, type Edge } from '../support/edge';
 import { startTestUpstream, type TestUpstream } from '../support/upstream';
 import vectorMismatches from '../support/match-vector.js';
 import table from '../vectors.json' with { type: 'json' };
@@ -30,9 +30,7 @@ describe('/_envd/explain', () => {
     await edge?.stop();
     await upstream?.close();
   });
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`--- nginx error.log ---\n${edge.errorLog()}`);
-  });
+  printLogOnFailure(() => [edge]);
 
   const plain = table.vectors.filter((v) => !(v as { options?: string }).options);
   it.each(plain.map((v) => [v.name, v] as const))('%s', async (_name, vector) => {

@@ -3,9 +3,9 @@
 // read real requests, not test objects. Each vector also says how much of it the fast path decides
 // natively (`fastPath`); the echo proves it by njs's own trace: njs stores every classification it
 // makes in the js_var $envd_memo, so an empty $envd_memo after a variable is read means no njs ran.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendRaw } from '../support/client';
-import { startNginx, type Nginx } from '../support/edge';
+import { printLogOnFailure, startNginx, type Nginx } from '../support/edge';
 import { echoConf, type Options } from '../support/echo-conf';
 // @ts-expect-error plain ESM tool module without types
 import { freePort } from '../../tools/nginx.mjs';
@@ -68,9 +68,7 @@ describe('shared vectors through real nginx (documented variables, fast path or 
     console.log(`vectors through nginx, decided natively: ${JSON.stringify(decided)}`);
     await nginx?.stop();
   });
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`--- nginx error.log ---\n${nginx.errorLog()}`);
-  });
+  printLogOnFailure(() => [nginx]);
 
   it.each(table.vectors.map((v) => [v.name, v] as const))('%s', async (_name, vector) => {
     const options = (vector as { options?: string }).options;

@@ -89,7 +89,7 @@ export async function startNginx(conf: string, probeUrl: string, files: Record<s
 }
 
 /** Prints the error log of each nginx `get` returns after a failed test of the calling suite. */
-export function printLogOnFailure(get: () => (Nginx | undefined)[]): void {
+export function printLogOnFailure(get: () => (Pick<Nginx, 'errorLog'> | undefined)[]): void {
   afterEach((ctx) => {
     if (ctx.task.result?.state !== 'fail') return;
     for (const nginx of get()) if (nginx) console.error(`--- nginx error.log ---\n${nginx.errorLog()}`);
