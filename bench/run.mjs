@@ -49,14 +49,15 @@ const P = QUICK
   : { ttffStreams: 1000, ttffWarmup: 100, stdoutMiB: 256, tputRounds: 3, idleStreams: 5000, rpsSeconds: 4, rpsRounds: 3, rpsWarmup: 1, whatIf: true, deadlineS: 900 };
 
 // ---- fd limit: each idle stream is a socket here and one in the stand-in (which inherits it) ---
-function softFdLimit() {
+/** This process's soft fd limit: it cannot change during the run, so it is asked once. */
+const FD_SOFT_LIMIT = (() => {
   const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
   return out === 'unlimited' ? Infinity : Number(out);
-}
+})();
 const NEED_FDS = P.idleStreams + 2048;
-if (SECTIONS.includes('idle') && softFdLimit() < NEED_FDS && !process.env.ENVD_EDGE_BENCH_ULIMIT) {
+if (SECTIONS.includes('idle') && FD_SOFT_LIMIT < NEED_FDS && !process.env.ENVD_EDGE_BENCH_ULIMIT) {
   // Raise the soft limit for a child run of this same script (to the hard limit if 65536 is refused).
-  writeSync(1, `bench: ulimit -n is ${softFdLimit()}, below the ${NEED_FDS} the idle streams need: re-running under ulimit -n 65536 (or the hard limit)\n`);
+  writeSync(1, `bench: ulimit -n is ${FD_SOFT_LIMIT}, below the ${NEED_FDS} the idle streams need: re-running under ulimit -n 65536 (or the hard limit)\n`);
   const r = spawnSync(
     'sh',
     ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, ...process.argv.slice(1)],
@@ -127,7 +128,7 @@ const machine = {
   node: process.version,
   nginx_local: `nginx ${localVersions().nginx || '?'}`,
   wrk: wrkVersion() || 'missing',
-  fd_soft_limit: softFdLimit(),
+  fd_soft_limit: FD_SOFT_LIMIT,
   loadavg_start: loadavg().map((x) => round(x, 2)),
 };
 if (machine.loadavg_start[0] > 0.5) notes.push(`load average was ${machine.loadavg_start[0]} at the start: other work shared the machine, figures are noisy`);
@@ -204,8 +205,8 @@ try {
 
   // 4. idle streams
   if (sections.includes('idle')) {
-    const streams = Math.min(P.idleStreams, Math.max(100, softFdLimit() - 2048));
-    if (streams < P.idleStreams) notes.push(`idle streams: only ${streams} of ${P.idleStreams} (ulimit -n ${softFdLimit()}); raise the fd limit for the full count`);
+    const streams = Math.min(P.idleStreams, Math.max(100, FD_SOFT_LIMIT - 2048));
+    if (streams < P.idleStreams) notes.push(`idle streams: only ${streams} of ${P.idleStreams} (ulimit -n ${FD_SOFT_LIMIT}); raise the fd limit for the full count`);
     const connections = Math.max(4096, streams * 2 + 1024);
     const legs = [{ variant: 'envd_edge', engine: 'njs' }, { variant: 'static_regex', engine: 'njs' }];
     if (P.whatIf) {

@@ -30,11 +30,12 @@
 // when set), 1 otherwise. SIGINT/SIGTERM stop the load early, print the report and clean up:
 // nginx (SIGQUIT to the master it started), the fake envd (and its processes), the temp dirs.
 import http from 'node:http';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort, preparePrefix, renderExampleConf, startLocalNginx } from '../tools/nginx.mjs';
+import { nginxWorkers } from '../tools/proc.mjs';
 import { startFakeEnvd } from '../test/fake-envd/server.mjs';
 
 const num = (name, fallback) => {
@@ -95,22 +96,7 @@ process.on('exit', () => {
 // ---------------------------------------------------------------------------------------------
 // nginx's workers: children of the master named in logs/nginx.pid.
 function workerRss(prefix) {
-  const master = Number(readFileSync(join(prefix, 'logs/nginx.pid'), 'utf8').trim());
-  const workers = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) !== master || fields[0] === 'Z') continue;
-      if (!readFileSync(`/proc/${name}/cmdline`, 'latin1').includes('worker process')) continue;
-      const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${name}/status`, 'latin1'));
-      workers.push({ pid: Number(name), rssKiB: rss ? Number(rss[1]) : 0 });
-    } catch {
-      // exited while we read it
-    }
-  }
-  return workers;
+  return nginxWorkers(Number(readFileSync(join(prefix, 'logs/nginx.pid'), 'utf8').trim()));
 }
 
 /** Least-squares slope of y over x. */

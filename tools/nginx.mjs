@@ -106,11 +106,9 @@ export async function waitForHttp(url, { timeoutMs = 10_000, isAlive = () => tru
 export async function startLocalNginx(prefix, { probeUrl, bin = nginxBinary() } = {}) {
   const args = ['-p', prefix + '/', '-c', 'conf/nginx.conf', '-e', 'logs/error.log'];
   const test = spawnSync(bin, [...args, '-t', '-q'], { encoding: 'utf8' });
+  if (test.error || test.status !== 0) rmSync(prefix, { recursive: true, force: true });
   if (test.error) throw new Error(`cannot run ${bin}: ${test.error.message} (install nginx, or set NGINX_BIN)`);
-  if (test.status !== 0) {
-    rmSync(prefix, { recursive: true, force: true });
-    throw new Error(`nginx -t failed for ${prefix}:\n${test.stderr}`);
-  }
+  if (test.status !== 0) throw new Error(`nginx -t failed for ${prefix}:\n${test.stderr}`);
   const child = spawn(bin, [...args, '-g', 'daemon off;'], { stdio: ['ignore', 'inherit', 'inherit'] });
   let exited = false;
   const done = new Promise((r) => child.once('exit', () => { exited = true; r(); }));

@@ -2,7 +2,7 @@
 // nginx, and the nginx configs under test, on the local nginx (njs engine) or in a container of
 // the sid image (QuickJS). Plus what the measurements read from /proc: worker pids, CPU time, RSS.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -14,6 +14,7 @@ import {
   ROOT,
   startLocalNginx,
 } from '../../tools/nginx.mjs';
+import { nginxWorkers } from '../../tools/proc.mjs';
 
 export const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const STATIC_REGEX_CONF = join(BENCH, 'conf/static-regex.conf');
@@ -138,13 +139,7 @@ export async function startNginx({ conf, port, engine, image, files = {}, probeP
     const nginx = await startContainerNginx(prefix, { probeUrl, image });
     return { ...nginx, port, url: `http://127.0.0.1:${port}`, masterPid: await containerPid(nginx.id) };
   }
-  let nginx;
-  try {
-    nginx = await startLocalNginx(prefix, { probeUrl });
-  } catch (error) {
-    rmSync(prefix, { recursive: true, force: true }); // startLocalNginx keeps it when `nginx -t` fails
-    throw error;
-  }
+  const nginx = await startLocalNginx(prefix, { probeUrl });
   return { ...nginx, port, url: `http://127.0.0.1:${port}`, masterPid: nginx.pid };
 }
 
@@ -241,29 +236,9 @@ function procStat(pid) {
   return text.slice(text.lastIndexOf(')') + 2).split(' ');
 }
 
-/** Pids whose parent is `pid` (nginx's workers of a master). */
-export function childrenOf(pid) {
-  const out = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (Number(procStat(name)[1]) === pid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
 /** nginx worker pids of a master (the ones named "nginx: worker process"). */
 export function workerPids(masterPid) {
-  return childrenOf(masterPid).filter((pid) => {
-    try {
-      return /worker process/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-    } catch {
-      return false;
-    }
-  });
+  return nginxWorkers(masterPid).map((w) => w.pid);
 }
 
 const TICK_NS = 1e9 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);

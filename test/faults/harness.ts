@@ -5,7 +5,7 @@
 //
 // These tests need /proc and signals to nginx's own processes, so they always run the nginx binary
 // on this machine (NGINX_BIN, NGINX_NJS_MODULE), whatever ENVD_EDGE_RUNNER says.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +15,8 @@ import { rawHttp } from '../support/client';
 export { printLogOnFailure } from '../support/edge';
 // @ts-expect-error plain ESM tool module without types
 import { freePort, preparePrefix, renderExampleConf, startLocalNginx } from '../../tools/nginx.mjs';
+// @ts-expect-error plain ESM tool module without types
+import { nginxWorkers } from '../../tools/proc.mjs';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,14 +65,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     conf = conf.replace(/^worker_processes 1;$/m, `worker_processes 1;\n${opts.mainExtra}`);
   }
   const prefix: string = preparePrefix(conf, { files: opts.files || {} });
-  let nginx;
-  try {
-    nginx = await startLocalNginx(prefix, { probeUrl: `http://127.0.0.1:${port}/_envd/version` });
-  } catch (error) {
-    // startLocalNginx leaves the prefix behind when `nginx -t` fails: do not leak it.
-    rmSync(prefix, { recursive: true, force: true });
-    throw error;
-  }
+  const nginx = await startLocalNginx(prefix, { probeUrl: `http://127.0.0.1:${port}/_envd/version` });
   const masterPid = () => Number(readFileSync(`${prefix}/logs/nginx.pid`, 'utf8').trim());
   return {
     port,
@@ -79,29 +74,9 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     errorLog: () => nginx.errorLog(),
     reload: () => nginx.reload(),
     masterPid,
-    workers: () => childProcesses(masterPid()).filter((p) => p.title.includes('worker process')),
+    workers: () => nginxWorkers(masterPid()),
     stop: () => nginx.stop(),
   };
-}
-
-/** Children of `ppid` from /proc, with their titles and VmRSS. */
-export function childProcesses(ppid: number): WorkerProcess[] {
-  const out: WorkerProcess[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so parse after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) !== ppid || fields[0] === 'Z') continue;
-      const title = readFileSync(`/proc/${name}/cmdline`, 'latin1').replace(/\0+$/, '').replace(/\0/g, ' ');
-      const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${name}/status`, 'latin1'));
-      out.push({ pid: Number(name), title, rssKiB: rss ? Number(rss[1]) : 0 });
-    } catch {
-      // the process exited while we read it
-    }
-  }
-  return out;
 }
 
 /** Whether `pid` is a live (not zombie) process. */
