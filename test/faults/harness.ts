@@ -4,7 +4,8 @@
 // TCP upstreams, and a TCP relay that can reset every connection it carries.
 //
 // These tests need /proc and signals to nginx's own processes, so they always run the nginx binary
-// on this machine (NGINX_BIN, NGINX_NJS_MODULE), whatever ENVD_EDGE_RUNNER says.
+// on this machine (NGINX_BIN, NGINX_NJS_MODULE) on the njs engine, whatever ENVD_EDGE_RUNNER and
+// ENVD_EDGE_ENGINE say.
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
