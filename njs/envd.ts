@@ -1,6 +1,6 @@
 // The njs module's entry: nginx sees only this default export (js_import envd from envd.js).
 import { location, mode, route, rpc, sandboxId, sandboxPort, upstreamUri } from './variables';
-import { explain, markUnbuffered, reject, renderError, version } from './handlers';
+import { explain, reject, renderError, version } from './handlers';
 import { classifyRequest } from '../src/classify';
 
 export default {
@@ -13,7 +13,6 @@ export default {
   location,
   reject,
   renderError,
-  markUnbuffered,
   version,
   explain,
   classifyRequest,

@@ -1,4 +1,4 @@
-// js_content and js_header_filter handlers. Each writes a response even when something fails.
+// js_content handlers. Each writes a response even when something fails.
 import { matches } from '../src/text';
 import type { EdgeResponse } from '../src/types';
 import { errorForNginxStatus, renderEdgeError } from '../src/errors';
@@ -72,11 +72,6 @@ export function explain(r: NginxHTTPRequest): void {
     r.error('envd-edge: explain failed: ' + String(e));
     r.return(400, asciiJson({ code: 400, message: 'explain: ' + String(e) }));
   }
-}
-
-/** js_header_filter on unbuffered locations: tell any proxy in front not to buffer either. */
-export function markUnbuffered(r: NginxHTTPRequest): void {
-  r.headersOut['X-Accel-Buffering'] = 'no';
 }
 
 /** js_content: which njs and engine this nginx runs, for operators and the test matrix. */

@@ -52,7 +52,7 @@ export const ROUTE_KEY_FIELDS: readonly { variable: string; role: string }[] = [
   { variable: 'http_e2b_sandbox_id', role: 'empty, or the id the route names (as the SDK sends it): njs checks any other' },
   { variable: 'http_e2b_sandbox_port', role: 'empty, or the port the route names, as above' },
   { variable: 'http_upgrade', role: 'empty: an upgrade may turn the request into a tunnel' },
-  { variable: 'envd_fast_media', role: 'unary: Content-Type and Accept leave the request unstreamed' },
+  { variable: 'envd_fast_media', role: 'unary (Content-Type and Accept leave the request unstreamed) for buffer endpoints; streams take any' },
   { variable: 'envd_sandbox_id_chars', role: 'settings: the defaults the id pattern is built for' },
   { variable: 'envd_sandbox_id_max_length', role: 'settings, as above' },
 ];
@@ -117,9 +117,17 @@ export function charsetClass(spec: string): string {
 const ID = charsetClass(DEFAULT_ID_CHARS) + '{1,' + DEFAULT_ID_MAX_LENGTH + '}';
 const PORT = decimalRange(MAX_PORT);
 
-/** Every protocol the fast path's header conditions leave possible (see checkMediaTypes). */
+/** Protocols a request with unary media (see checkMediaTypes) can have. */
 const NATIVE_PROTOCOLS: readonly Protocol[] = ['connect', 'http'];
+/** Every protocol, so the compiler lists a new one here too. */
+const ALL_PROTOCOLS: { readonly [p in Protocol]: true } = {
+  connect: true, connect_stream: true, grpc: true, grpc_web: true, sse: true, websocket: true, http: true,
+};
+/** Protocols a request without `Upgrade` can have: every claim requires $http_upgrade empty. */
+const NON_UPGRADE_PROTOCOLS = (Object.keys(ALL_PROTOCOLS) as Protocol[]).filter((p) => p !== 'websocket');
 const CLAIMED_ROUTES: readonly RouteForm[] = ['path', 'host'];
+/** Modes the fast path decides (upgrade and reject are rare, and njs writes the refusals). */
+const CLAIMED_MODES: readonly Mode[] = ['buffer', 'stream', 'duplex'];
 
 function fail(message: string): never {
   throw new Error('fast path: ' + message);
@@ -153,19 +161,19 @@ function checkMediaTypes(): void {
   }
 }
 
-/** The mode every native claim of a catalog entry gets, or '' when it depends on more. */
-function certainMode(kind: RpcKind): Mode | '' {
+/** The mode a catalog kind gets on every claimed route, protocol and setting, or '' when it varies. */
+function certainMode(kind: RpcKind, protocols: readonly Protocol[]): Mode | '' {
   let mode: Mode | '' = '';
   for (let r = 0; r < CLAIMED_ROUTES.length; r++) {
-    for (let p = 0; p < NATIVE_PROTOCOLS.length; p++) {
+    for (let p = 0; p < protocols.length; p++) {
       for (let a = 0; a < 2; a++) {
-        const m = decideMode({ route: CLAIMED_ROUTES[r], routeValid: true, kind: kind, protocol: NATIVE_PROTOCOLS[p], allowInternal: a === 1 });
+        const m = decideMode({ route: CLAIMED_ROUTES[r], routeValid: true, kind: kind, protocol: protocols[p], allowInternal: a === 1 });
         if (mode && m !== mode) return '';
         mode = m;
       }
     }
   }
-  return mode;
+  return CLAIMED_MODES.indexOf(mode as Mode) >= 0 ? mode : '';
 }
 
 export interface ClaimedEndpoint {
@@ -173,29 +181,43 @@ export interface ClaimedEndpoint {
   rpc: string;
   /** The path after the host (or after /sandbox/<id>/<port>), as a regex. */
   pathPattern: string;
+  mode: Mode;
+  /** The claim holds only when $envd_fast_media is `unary` (the mode depends on the protocol). */
+  unaryMediaOnly: boolean;
+}
+
+/** How the fast path may claim a kind: its mode whatever the media, else its mode for unary media. */
+function claimOf(kind: RpcKind): { mode: Mode; unaryMediaOnly: boolean } | null {
+  const any = certainMode(kind, NON_UPGRADE_PROTOCOLS);
+  if (any) return { mode: any, unaryMediaOnly: false };
+  const unary = certainMode(kind, NATIVE_PROTOCOLS);
+  return unary ? { mode: unary, unaryMediaOnly: true } : null;
 }
 
 /**
- * Catalog entries the fast path claims: those whose mode is `buffer` whatever the route, the
- * protocol left possible and the internal-paths setting. Each entry's paths are checked on the
- * core (identifyRpc, inspectPath) so the regex cannot name something njs would read otherwise.
+ * Catalog entries the fast path claims: those whose mode is certain whatever the route and the
+ * internal-paths setting: server and client streams whatever the media, unary methods and REST
+ * for unary media. Each entry's paths are checked on the core (identifyRpc, inspectPath) so the
+ * regex cannot name something njs would read otherwise.
  */
 export function claimedEndpoints(): ClaimedEndpoint[] {
   const out: ClaimedEndpoint[] = [];
   const rpcs = Object.keys(ENVD_RPC_CATALOG);
   for (let i = 0; i < rpcs.length; i++) {
     const name = rpcs[i];
-    if (certainMode(ENVD_RPC_CATALOG[name]) !== 'buffer') continue;
+    const claim = claimOf(ENVD_RPC_CATALOG[name]);
+    if (!claim) continue;
     expectRpc('/' + name, name);
-    out.push({ rpc: name, pathPattern: '/' + literal(name) });
+    out.push({ rpc: name, pathPattern: '/' + literal(name), mode: claim.mode, unaryMediaOnly: claim.unaryMediaOnly });
   }
   const rests = Object.keys(ENVD_REST_CATALOG);
   for (let i = 0; i < rests.length; i++) {
     const name = rests[i];
-    if (certainMode(ENVD_REST_CATALOG[name]) !== 'buffer') continue;
+    const claim = claimOf(ENVD_REST_CATALOG[name]);
+    if (!claim) continue;
     expectRpc(name, name);
     expectRpc(name + '/', name);
-    out.push({ rpc: name, pathPattern: literal(name) + '/?' });
+    out.push({ rpc: name, pathPattern: literal(name) + '/?', mode: claim.mode, unaryMediaOnly: claim.unaryMediaOnly });
   }
   return out;
 }
@@ -226,16 +248,24 @@ export const CAPTURES = {
 const named = (name: string, pattern: string) => '(?<' + name + '>' + pattern + ')';
 
 export interface RouteClaim {
+  /** The value $envd_fast_route takes: `<route>:<mode>`, or `none`. */
+  value: string;
   route: RouteForm;
+  /** '' for `none`: the mode of a request with no sandbox depends on more than the route. */
+  mode: Mode | '';
   pattern: string;
   comment: string;
 }
 
-/** The native claims of $envd_fast_route, in the order nginx tries them. */
+/** $envd_fast_route's value for a claim of the host or path form. */
+export function claimValue(route: RouteForm, mode: Mode): string {
+  return route + ':' + mode;
+}
+
+/** The native claims of $envd_fast_route, in the order nginx tries them: unary calls first. */
 export function routeClaims(): RouteClaim[] {
   checkMediaTypes();
   const endpoints = claimedEndpoints();
-  const paths = '(?:' + endpoints.map((e) => e.pathPattern).join('|') + ')';
   const query = '(?:\\?' + LINE + ')?';
   // No `<digits>-` at the start, so the host form cannot match (trimming, case and a port do
   // not change that prefix), and a first character that no trimming removes.
@@ -244,28 +274,44 @@ export function routeClaims(): RouteClaim[] {
   // E2b-Sandbox-Id/-Port: absent (or empty), or equal to what the route names, as the e2b SDK
   // sends them on every call; any other value is njs's to refuse.
   const sameAs = (capture: string) => '(?:\\k<' + capture + '>)?';
-  const unary = (idCapture: string, portCapture: string) =>
-    [sameAs(idCapture), sameAs(portCapture), '', literal(UNARY_MEDIA), literal(DEFAULT_ID_CHARS), literal(String(DEFAULT_ID_MAX_LENGTH))];
+  const rest = (idCapture: string, portCapture: string, media: string) =>
+    [sameAs(idCapture), sameAs(portCapture), '', media, literal(DEFAULT_ID_CHARS), literal(String(DEFAULT_ID_MAX_LENGTH))];
   const sandboxPrefix = literal(PATH_PREFIX.slice(0, -1));
-  const pathTarget = literal(PATH_PREFIX) + named(CAPTURES.pathSandboxId, ID) + '/' + named(CAPTURES.pathSandboxPort, PORT) +
-    named(CAPTURES.pathUpstreamUri, paths + query);
-  return [
-    {
+  const claims: RouteClaim[] = [];
+  for (let m = 0; m < CLAIMED_MODES.length; m++) {
+    const mode = CLAIMED_MODES[m];
+    const group = endpoints.filter((e) => e.mode === mode);
+    if (group.length === 0) continue;
+    const unaryOnly = group[0].unaryMediaOnly;
+    if (group.some((e) => e.unaryMediaOnly !== unaryOnly)) fail('the ' + mode + ' endpoints differ in what media they need');
+    const media = unaryOnly ? literal(UNARY_MEDIA) : LINE;
+    const what = 'a ' + mode + ' endpoint of the catalog, ' + (unaryOnly ? 'unary media' : 'any media');
+    const paths = '(?:' + group.map((e) => e.pathPattern).join('|') + ')';
+    const pathTarget = literal(PATH_PREFIX) + named(CAPTURES.pathSandboxId, ID) + '/' + named(CAPTURES.pathSandboxPort, PORT) +
+      named(CAPTURES.pathUpstreamUri, paths + query);
+    claims.push({
+      value: claimValue('path', mode),
       route: 'path',
-      pattern: keyPattern([pathTarget, notHostForm].concat(unary(CAPTURES.pathSandboxId, CAPTURES.pathSandboxPort))),
-      comment: 'path form: ' + PATH_PREFIX + '<id>/<port>/<unary method or REST endpoint>, routing headers absent or the same, not streaming',
-    },
-    {
+      mode: mode,
+      pattern: keyPattern([pathTarget, notHostForm].concat(rest(CAPTURES.pathSandboxId, CAPTURES.pathSandboxPort, media))),
+      comment: 'path form ' + PATH_PREFIX + '<id>/<port>/..., ' + what + ', routing headers absent or the same',
+    });
+    claims.push({
+      value: claimValue('host', mode),
       route: 'host',
-      pattern: keyPattern([paths + query, hostForm].concat(unary(CAPTURES.hostSandboxId, CAPTURES.hostSandboxPort))),
-      comment: 'host form: <port>-<lower-case id>.<domain>, a unary method or REST endpoint, routing headers absent or the same, not streaming',
-    },
-    {
-      route: 'none',
-      pattern: keyPattern(['(?!' + sandboxPrefix + '[/?\n])' + LINE, notHostForm, '', '']),
-      comment: 'no sandbox: not the host form, not ' + PATH_PREFIX + '..., no routing header (settings do not matter)',
-    },
-  ];
+      mode: mode,
+      pattern: keyPattern([paths + query, hostForm].concat(rest(CAPTURES.hostSandboxId, CAPTURES.hostSandboxPort, media))),
+      comment: 'host form <port>-<lower-case id>.<domain>, ' + what + ', routing headers absent or the same',
+    });
+  }
+  claims.push({
+    value: 'none',
+    route: 'none',
+    mode: '',
+    pattern: keyPattern(['(?!' + sandboxPrefix + '[/?\n])' + LINE, notHostForm, '', '']),
+    comment: 'no sandbox: not the host form, not ' + PATH_PREFIX + '..., no routing header (settings do not matter)',
+  });
+  return claims;
 }
 
 const js = (name: string) => '$' + name + '_js';
@@ -298,14 +344,17 @@ function mediaExactKeys(): string[] {
 export function fastPathMaps(native: boolean): NginxMap[] {
   const claims = native ? routeClaims() : [];
   const endpoints = native ? claimedEndpoints() : [];
-  const has = (route: RouteForm) => claims.some((c) => c.route === route);
-  const when = (values: { [route: string]: string }) => {
-    const out: { [route: string]: string } = {};
-    Object.keys(values).forEach((route) => {
-      if (has(route as RouteForm)) out[route] = values[route];
-    });
+  /** One entry a claim: `value(claim)`, or none where it gives undefined (njs decides). */
+  const perClaim = (value: (c: RouteClaim) => string | undefined) => {
+    const out: { [claim: string]: string } = {};
+    for (let i = 0; i < claims.length; i++) {
+      const v = value(claims[i]);
+      if (v !== undefined) out[claims[i].value] = v;
+    }
     return out;
   };
+  const bySandbox = (path: string, host: string, none: string | undefined) =>
+    perClaim((c) => (c.route === 'path' ? path : c.route === 'host' ? host : none));
   const rpcs = endpoints.filter((e) => e.rpc.charAt(0) !== '/').map((e) => literal(e.rpc));
   const rests = endpoints.filter((e) => e.rpc.charAt(0) === '/').map((e) => literal(e.rpc));
   const media: MapEntry[] = native
@@ -324,7 +373,7 @@ export function fastPathMaps(native: boolean): NginxMap[] {
     },
     {
       comment: [
-        'Which route the native entries decided: path, host, none; empty when njs decides.',
+        'What the native entries decided: <route>:<mode>, or none; empty when njs decides.',
         'The key is every input of that decision, one a line (no target or header holds a newline):',
       ].concat(ROUTE_KEY_FIELDS.map((f, i) => '  ' + (i + 1) + '. $' + f.variable + ': ' + f.role)).concat([
         'Named captures set $' + CAPTURES.pathSandboxId + ' and the like, and $1...: server.inc reads',
@@ -332,24 +381,19 @@ export function fastPathMaps(native: boolean): NginxMap[] {
       ]),
       source: ROUTE_KEY_FIELDS.map((f) => '$' + f.variable).join('\n'),
       variable: 'envd_fast_route',
-      entries: claims.map((c) => ({ key: '~' + c.pattern, value: c.route })),
+      entries: claims.map((c) => ({ key: '~' + c.pattern, value: c.value })),
       fallback: '',
     },
-    byRoute('envd_location', ['Read by server.inc\'s dispatch on every request.'], when({
-      path: dispatchLocation('path', 'buffer'),
-      host: dispatchLocation('host', 'buffer'),
-      none: dispatchLocation('none', 'buffer'),
-    })),
-    byRoute('envd_upstream_uri', ['Read by proxy.inc\'s proxy_pass: the raw target, /sandbox/<id>/<port> stripped for the path form.'], when({
-      path: '$' + CAPTURES.pathUpstreamUri,
-      host: '$request_uri',
-      none: '$request_uri',
-    })),
-    byRoute('envd_route', [], when({ path: 'path', host: 'host', none: 'none' })),
-    byRoute('envd_mode', ['Requests with no sandbox keep njs\'s mode: it depends on their path and headers.'], when({ path: 'buffer', host: 'buffer' })),
-    byRoute('envd_sandbox_id', [], when({ path: '$' + CAPTURES.pathSandboxId, host: '$' + CAPTURES.hostSandboxId, none: '' })),
-    byRoute('envd_sandbox_port', [], when({ path: '$' + CAPTURES.pathSandboxPort, host: '$' + CAPTURES.hostSandboxPort, none: '' })),
-    byRoute('envd_rpc', ['Requests with no sandbox keep njs\'s reading of their path.'], when({ path: '$envd_fast_rpc', host: '$envd_fast_rpc' })),
+    byRoute('envd_location', ['Read by server.inc\'s dispatch on every request.'],
+      perClaim((c) => (c.mode ? dispatchLocation(c.route, c.mode) : dispatchLocation(c.route, 'buffer')))),
+    byRoute('envd_upstream_uri', ['Read by proxy.inc\'s proxy_pass: the raw target, /sandbox/<id>/<port> stripped for the path form.'],
+      bySandbox('$' + CAPTURES.pathUpstreamUri, '$request_uri', '$request_uri')),
+    byRoute('envd_route', [], perClaim((c) => c.route)),
+    byRoute('envd_mode', ['Requests with no sandbox keep njs\'s mode: it depends on their path and headers.'],
+      perClaim((c) => c.mode || undefined)),
+    byRoute('envd_sandbox_id', [], bySandbox('$' + CAPTURES.pathSandboxId, '$' + CAPTURES.hostSandboxId, '')),
+    byRoute('envd_sandbox_port', [], bySandbox('$' + CAPTURES.pathSandboxPort, '$' + CAPTURES.hostSandboxPort, '')),
+    byRoute('envd_rpc', ['Requests with no sandbox keep njs\'s reading of their path.'], bySandbox('$envd_fast_rpc', '$envd_fast_rpc', undefined)),
   ];
   if (!native) return maps;
   return maps.concat([
@@ -408,7 +452,7 @@ export function renderFastPathConf(native: boolean): string {
   ];
   if (native) {
     header.push('#', '# Native entries of $envd_fast_route (in the order nginx tries them):');
-    for (let i = 0; i < claims.length; i++) header.push('#   ' + claims[i].route + ': ' + claims[i].comment);
+    for (let i = 0; i < claims.length; i++) header.push('#   ' + claims[i].value + ': ' + claims[i].comment);
   } else {
     header.push('#', '# This variant has no native entries: njs decides every request.');
   }

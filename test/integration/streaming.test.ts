@@ -181,6 +181,34 @@ describe.each(LEGS)('envd-edge under $name', ({ httpExtra, gzip }) => {
   });
 });
 
+describe("X-Accel-Buffering beside the server's own add_header lines", () => {
+  let upstream: TestUpstream;
+  let edge: Edge;
+  beforeAll(async () => {
+    upstream = await startTestUpstream();
+    edge = await startEdge({ upstream: upstream.address, serverExtra: 'add_header X-Operator kept always;' });
+  });
+  afterAll(async () => {
+    await edge?.stop();
+    await upstream?.close();
+  });
+  printLogOnFailure(() => [edge]);
+
+  it.each(FORMS)('%s routing: streams get both headers, unary calls and plain traffic only the server\'s', async (form) => {
+    const stream = await firstFrameDelay(edge, upstream, form, '/filesystem.Filesystem/WatchDir', connectHeaders(false));
+    expect(stream.res.headers['x-accel-buffering']).toBe('no');
+    expect(stream.res.headers['x-operator']).toBe('kept');
+    const r = routed(form, '/filesystem.Filesystem/Stat');
+    const unary = await send({ port: edge.port, host: r.host, path: r.path, headers: { ...r.headers, 'content-type': 'application/json' }, parts: [Buffer.from('{}')] });
+    expect(unary.status).toBe(200);
+    expect(unary.headers['x-accel-buffering']).toBeUndefined();
+    expect(unary.headers['x-operator']).toBe('kept');
+    const plain = await send({ port: edge.port, method: 'GET', host: 'cubeproxy.test', path: '/healthz' });
+    expect(plain.headers['x-accel-buffering']).toBeUndefined();
+    expect(plain.headers['x-operator']).toBe('kept');
+  });
+});
+
 describe('baseline: the hostile config without envd-edge shows the delay (the tests above measure it)', () => {
   let upstream: TestUpstream;
   let edge: Edge;

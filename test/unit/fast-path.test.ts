@@ -76,16 +76,22 @@ describe('fast path patterns, against the core rules they stand for', () => {
 });
 
 describe('fast path over the catalog', () => {
-  const claimed = claimedEndpoints().map((e) => e.rpc);
-  const unary = Object.keys(ENVD_RPC_CATALOG).filter((name) => ENVD_RPC_CATALOG[name] === 'unary');
-  const rest = Object.keys(ENVD_REST_CATALOG).filter((name) => ENVD_REST_CATALOG[name] === 'rest');
-  const others = Object.keys(ENVD_RPC_CATALOG).filter((name) => ENVD_RPC_CATALOG[name] !== 'unary')
-    .concat(Object.keys(ENVD_REST_CATALOG).filter((name) => ENVD_REST_CATALOG[name] !== 'rest'));
+  const claims = claimedEndpoints();
+  const claimed = claims.map((e) => e.rpc);
+  const kindOf = (name: string) => (name.charAt(0) === '/' ? ENVD_REST_CATALOG[name] : ENVD_RPC_CATALOG[name]);
+  const all = Object.keys(ENVD_RPC_CATALOG).concat(Object.keys(ENVD_REST_CATALOG));
+  const buffered = all.filter((name) => kindOf(name) === 'unary' || kindOf(name) === 'rest');
+  const streams = all.filter((name) => kindOf(name) === 'server_stream' || kindOf(name) === 'client_stream');
+  const others = all.filter((name) => buffered.indexOf(name) < 0 && streams.indexOf(name) < 0);
 
-  it('claims every unary method and REST endpoint, and nothing that streams or is internal', () => {
-    expect([...claimed].sort()).toEqual([...unary, ...rest].sort());
-    expect(others.length).toBeGreaterThan(0);
-    for (const name of others) expect(claimed).not.toContain(name);
+  it('claims every method and REST endpoint but the internal ones: unary ones for unary media only', () => {
+    expect([...claimed].sort()).toEqual([...buffered, ...streams].sort());
+    expect(others).toEqual(['/init']);
+    for (const e of claims) {
+      const kind = kindOf(e.rpc);
+      expect(e.mode, e.rpc).toBe(kind === 'server_stream' ? 'stream' : kind === 'client_stream' ? 'duplex' : 'buffer');
+      expect(e.unaryMediaOnly, e.rpc).toBe(e.mode === 'buffer');
+    }
   });
 
   const forms = (path: string): RequestFacts[] => [
@@ -94,11 +100,30 @@ describe('fast path over the catalog', () => {
     { method: 'GET', host: '3000-x.Example.COM:8443', uri: path + '?q=%2F..%2F' },
     { method: 'GET', host: 'cubeproxy.test:80', uri: '/sandbox/z/65535' + path + '?a=/b' },
   ];
+  /** The same requests in the streaming protocols: the media a claim for unary media refuses. */
+  const streamingForms = (path: string): RequestFacts[] =>
+    forms(path).flatMap((req) => [
+      { ...req, contentType: 'application/connect+json' },
+      { ...req, contentType: 'Application/gRPC-Web+proto' },
+      { ...req, contentType: 'application/grpc' },
+      { ...req, accept: 'text/event-stream' },
+    ]);
 
-  it.each(unary.concat(rest))('%s: decided natively in the host and path forms, as njs would', (name) => {
+  it.each(buffered)('%s: decided natively in the host and path forms, as njs would; streaming media go to njs', (name) => {
     const path = name.charAt(0) === '/' ? name : '/' + name;
     for (const req of forms(path)) expect(expectSameAsNjs(req), JSON.stringify(req)).toBe('all');
     if (name.charAt(0) === '/') for (const req of forms(path + '/')) expect(expectSameAsNjs(req)).toBe('all');
+    for (const req of streamingForms(path)) expect(expectSameAsNjs(req), JSON.stringify(req)).toBe('njs');
+  });
+
+  it.each(streams)('%s: decided natively in the host and path forms whatever the media, as njs would', (name) => {
+    const path = '/' + name;
+    for (const req of forms(path).concat(streamingForms(path))) expect(expectSameAsNjs(req), JSON.stringify(req)).toBe('all');
+    // An upgrade makes it a tunnel, and another sandbox in the headers a refusal: njs decides.
+    for (const req of forms(path)) {
+      expect(expectSameAsNjs({ ...req, upgrade: 'websocket', connection: 'upgrade' })).toBe('njs');
+      expect(expectSameAsNjs({ ...req, sandboxIdHeader: 'other1' })).toBe('njs');
+    }
   });
 
   it.each(others)('%s: left to njs in every form', (name) => {
@@ -198,10 +223,10 @@ describe('the generated file', () => {
     expect(readFileSync(built, 'utf8')).toBe(renderFastPathConf(true));
   });
 
-  it('names every catalog entry it claims, and no streaming one', () => {
+  it('names every catalog entry it claims, and no internal one', () => {
     const text = renderFastPathConf(true);
     for (const name of claimedEndpoints().map((e) => e.rpc)) expect(text).toContain(name.replace(/\./g, '\\.'));
-    for (const name of Object.keys(ENVD_RPC_CATALOG).filter((n) => ENVD_RPC_CATALOG[n] !== 'unary')) expect(text).not.toContain(name.replace(/\./g, '\\.'));
+    for (const name of Object.keys(ENVD_REST_CATALOG).filter((n) => ENVD_REST_CATALOG[n] === 'internal')) expect(text).not.toContain(name);
   });
 
   it('defines each documented variable once, as a map falling back to its njs twin of envd.conf', () => {
@@ -211,8 +236,10 @@ describe('the generated file', () => {
       expect(text.match(new RegExp(`^map .* \\$${name} \\{$`, 'gm')), name).toHaveLength(1);
       expect(text).toContain(`default "$${name}_js";`);
       expect(envdConf).toMatch(new RegExp(`^js_set \\$${name}_js +envd\\.\\w+;`, 'm'));
-      // A second definition of the same name (js_set, map, set) would silently replace the map.
-      expect(envdConf.replace(/#.*$/gm, '')).not.toMatch(new RegExp(`\\$${name}(?!\\w)`));
+      // A second definition of the same name (js_set, js_var, set, map) would silently replace the map.
+      const definition = new RegExp(`^\\s*(?:(?:js_set|js_var|set)\\s+|map\\s+\\S+\\s+)\\$${name}(?!\\w)`, 'm');
+      expect(envdConf.replace(/#.*$/gm, '')).not.toMatch(definition);
+      expect(`map $x $${name} {`).toMatch(definition);
     }
     expect(envdConf).toMatch(new RegExp(`^include conf\\.d/envd/${FAST_PATH_CONF.replace(/\./g, '\\.')};$`, 'm'));
   });
