@@ -57,8 +57,9 @@ export class H1Connection {
    * - firstEnvelope: a promise of performance.now() when the first complete envelope was decoded
    *   (never resolves for a body without one; rejects with the request);
    * - done: a promise of { status, headers, bodyBytes, firstEnvelopeAt, endAt, keepAlive }.
+   * `onBody(data)`, when given, sees every piece of the response body as it arrives.
    */
-  async request({ method = 'POST', path, headers = {}, body = Buffer.alloc(0) }) {
+  async request({ method = 'POST', path, headers = {}, body = Buffer.alloc(0), onBody }) {
     if (this.current) throw new Error('H1Connection: one request at a time');
     if (this.closed) await this.open();
     const lines = [`${method} ${path} HTTP/1.1`, `Host: ${headers.Host || headers.host || `${this.host}:${this.port}`}`];
@@ -79,6 +80,7 @@ export class H1Connection {
       prefixBytes: 0,
       firstEnvelopeAt: undefined,
       endAt: undefined,
+      onBody,
     };
     let resolveHead, rejectHead, resolveFirst, rejectFirst, resolveDone, rejectDone;
     const head = new Promise((a, b) => ((resolveHead = a), (rejectHead = b)));
@@ -225,6 +227,7 @@ export class H1Connection {
     const c = this.current;
     const s = c.state;
     s.bodyBytes += data.length;
+    if (s.onBody) s.onBody(data);
     if (s.firstEnvelopeAt !== undefined || s.prefixBytes >= PREFIX_KEEP) return;
     s.prefix.push(data);
     s.prefixBytes += data.length;

@@ -7,7 +7,8 @@ export const GOALS = {
   ttff_p50_added_ms: { op: null, unit: 'ms', title: 'first stream frame: p50 added by the proxy' },
   rps_ratio_vs_static: { op: '>=', value: 0.98, unit: '×', title: 'unary req/s, envd-edge ÷ static regex (njs engine)' },
   rps_ratio_vs_static_qjs: { op: null, unit: '×', title: 'unary req/s, envd-edge ÷ static regex (QuickJS)' },
-  stream_throughput_ratio: { op: '>=', value: 0.9, unit: '×', title: 'stream throughput, proxy ÷ direct' },
+  stream_throughput_ratio: { op: '>=', value: 0.9, unit: '×', title: 'stream throughput of a process\'s stdout through the fake envd, proxy ÷ direct' },
+  stream_ceiling_ratio: { op: null, unit: '×', title: 'proxy ceiling: stand-in envd at memory speed, proxy ÷ direct' },
   idle_stream_kib: { op: '<=', value: 32, unit: 'KiB', title: 'nginx memory per idle WatchDir stream' },
 };
 
@@ -96,9 +97,15 @@ export function markdown(results) {
     if (d.njs_cli.error) out.push(d.njs_cli.error, '');
     else out.push(`njs ${d.njs_cli.njs}: path-routed Stat ${fmt(d.njs_cli.path.us_per_call, 2)} µs/call, host-routed ${fmt(d.njs_cli.host.us_per_call, 2)} µs/call.`, '');
   }
-  if (d.throughput && !d.throughput.error) {
-    const t = d.throughput;
-    out.push(`## 3. Stream throughput (${t.stdout_mib} MiB of stdout per stream, ${(t.wire_bytes_per_stream / 1048576).toFixed(1)} MiB on the wire as base64 Connect JSON; ${t.rounds} rounds, median)`, '');
+  for (const [part, title] of [['fake_envd', 'a process\'s stdout through the fake envd (the goal\'s figure)'], ['standin', 'the proxy\'s ceiling, from the stand-in envd']]) {
+    const t = d.throughput?.[part];
+    if (!t) continue;
+    if (t.error) {
+      out.push(`## 3. Stream throughput: ${title}`, '', `failed: ${t.error.split('\n')[0]}`, '');
+      continue;
+    }
+    out.push(`## 3. Stream throughput: ${title} (${t.stdout_mib} MiB of stdout per stream, ${(t.wire_bytes_per_stream / 1048576).toFixed(1)} MiB on the wire as base64 Connect JSON; ${t.rounds} rounds, median)`, '');
+    out.push(`Source: ${t.source}.`, '');
     out.push('| target | MiB/s of stdout | ÷ direct | nginx worker CPU s | client CPU s |', '|---|---|---|---|---|');
     for (const k of Object.keys(t.mib_s)) out.push(`| ${k} | ${fmt(t.mib_s[k], 1)} | ${t.ratio[k] !== undefined ? fmt(t.ratio[k]) : ''} | ${fmt(t.cpu_s[k].nginx, 3)} | ${fmt(t.cpu_s[k].client, 3)} |`);
     out.push('');
@@ -242,9 +249,9 @@ export function svg(results) {
       max: max * 1.55,
     });
   }
-  // 3. throughput
-  {
-    const t = d.throughput && !d.throughput.error ? d.throughput : null;
+  // 3. throughput: one panel a source (the fake envd is ~50× slower than the stand-in)
+  for (const [part, name, key] of [['fake_envd', 'a process\'s stdout through the fake envd', 'stream_throughput_ratio'], ['standin', 'proxy ceiling (stand-in envd)', 'stream_ceiling_ratio']]) {
+    const t = d.throughput?.[part] && !d.throughput[part].error ? d.throughput[part] : null;
     const bars = t
       ? Object.keys(t.mib_s).map((k) => ({
           label: k,
@@ -252,14 +259,14 @@ export function svg(results) {
           color: BAR[k] || '#8250df',
           text: `${fmt(t.mib_s[k], 1)} MiB/s${t.ratio[k] !== undefined ? ` · ×${fmt(t.ratio[k], 2)}` : ''} · nginx CPU ${fmt(t.cpu_s[k].nginx, 2)} s`,
         }))
-      : [{ label: 'throughput', value: NaN, text: d.throughput?.error?.split('\n')[0] || 'not measured' }];
+      : [{ label: 'throughput', value: NaN, text: d.throughput?.[part]?.error?.split('\n')[0] || 'not measured' }];
     add({
-      title: `3. Stream throughput, envd_edge ÷ direct: ${fmt(results.stream_throughput_ratio)} (goal ≥ 0.90)`,
-      status: verdict('stream_throughput_ratio', results.stream_throughput_ratio),
-      subtitle: t ? `${t.stdout_mib} MiB of stdout in one Start stream (32 KiB data events), median of ${t.rounds}` : '',
+      title: `3. Stream throughput, ${name}: envd_edge ÷ direct ${fmt(results[key])}${GOALS[key].op ? ' (goal ≥ 0.90)' : ''}`,
+      status: verdict(key, results[key]),
+      subtitle: t ? `${t.stdout_mib} MiB of stdout in one Start stream, median of ${t.rounds}` : '',
       bars,
       max: t ? Math.max(...Object.values(t.mib_s)) * 1.6 : 1,
-      marker: t ? { value: t.mib_s.direct * 0.9, label: '0.90 × direct' } : null,
+      marker: t && GOALS[key].op ? { value: t.mib_s.direct * 0.9, label: '0.90 × direct' } : null,
     });
   }
   // 4. idle streams

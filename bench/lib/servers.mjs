@@ -1,6 +1,6 @@
-// The servers of a benchmark run: the stand-in envd (its own process), the return-200 upstream
-// nginx, and the nginx configs under test, on the local nginx (njs engine) or in a container of
-// the sid image (QuickJS). Plus what the measurements read from /proc: worker pids, CPU time, RSS.
+// The servers of a benchmark run: the stand-in envd and the fake envd (processes of their own),
+// the return-200 upstream nginx, and the nginx configs under test, on the local nginx (njs
+// engine) or in a container of the sid image (QuickJS). Plus what the measurements read from /proc: worker pids, CPU time, RSS.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -47,15 +47,18 @@ export function withManyConnections(conf, connections) {
   return text;
 }
 
-/** The stand-in envd in a child process. */
-export async function startStandin() {
-  const child = spawn(process.execPath, [join(BENCH, 'lib/standin.mjs')], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+/**
+ * A node server in a child process of its own (so its work never shares the measuring client's
+ * event loop): `args` after node, ready when its stdout matches `listening` (capturing the port).
+ */
+async function startNodeServer(what, args, listening) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('the stand-in envd did not start within 10 s')), 10_000);
+    const timer = setTimeout(() => reject(new Error(`the ${what} did not start within 10 s`)), 10_000);
     child.stdout.on('data', (b) => {
       out += b;
-      const m = /standin listening (\d+)/.exec(out);
+      const m = listening.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
@@ -63,7 +66,7 @@ export async function startStandin() {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the stand-in envd exited (${code}) before listening`));
+      reject(new Error(`the ${what} exited (${code}) before listening`));
     });
   });
   const exited = new Promise((r) => child.once('exit', r));
@@ -79,6 +82,16 @@ export async function startStandin() {
       }
     },
   };
+}
+
+/** The stand-in envd (bench/lib/standin.mjs). */
+export function startStandin() {
+  return startNodeServer('stand-in envd', [join(BENCH, 'lib/standin.mjs')], /standin listening (\d+)/);
+}
+
+/** The fake envd of the tests (real processes, envd's encoding), on a free port and a temporary root. */
+export function startFakeEnvd() {
+  return startNodeServer('fake envd', [join(ROOT, 'test/fake-envd/cli.mjs'), '--port', '0'], /fake-envd listening http:\/\/[^:]+:(\d+)/);
 }
 
 /** The return-200 upstream of the requests/s runs: a second local nginx. */
@@ -162,7 +175,7 @@ export const VARIANTS = {
   plain: 'the example with its `# envd-edge` lines dropped: no classification, plain proxy_pass (c)',
   envd_edge_no_upstream_keepalive:
     '(a) without its `proxy_set_header Connection "";` line: nginx then sends `Connection: close` upstream and the /_envd/ locations open a connection per request',
-  envd_edge_buf64k: '(a) with `proxy_buffer_size 64k` appended to conf.d/envd/unbuffered.inc (nginx reads and forwards a stream 4 KiB at a time by default)',
+  envd_edge_buf4k: '(a) without the 16k buffer sizes of conf.d/envd/unbuffered.inc: nginx\'s default, a stream read and forwarded 4 KiB at a time',
   njs_floor: '(c) plus one js_set, read in a server-level `if`, whose module imports the shipped bundle and returns "": the njs VM per request without any classification',
 };
 
@@ -195,13 +208,13 @@ export function renderVariant(name, { port, upstream, engine = 'njs', connection
       conf = conf.replace(line, '');
       break;
     }
-    case 'envd_edge_buf64k': {
+    case 'envd_edge_buf4k': {
       conf = renderExampleConf(base);
       const inc = join(ROOT, 'conf.d/envd/unbuffered.inc');
-      if (!existsSync(inc)) throw new Error('conf.d/envd/unbuffered.inc is gone: the buf64k what-if needs a new home');
-      // unbuffered mode only uses proxy_buffer_size; the other two satisfy nginx's config checks
-      files['conf.d/envd/unbuffered.inc'] =
-        readFileSync(inc, 'utf8') + '\n# bench what-if\nproxy_buffer_size 64k;\nproxy_buffers 4 64k;\nproxy_busy_buffers_size 128k;\n';
+      const lines = /^proxy_buffer_size .*\n^proxy_buffers .*\n^proxy_busy_buffers_size .*\n/m;
+      const text = existsSync(inc) ? readFileSync(inc, 'utf8') : '';
+      if (!lines.test(text)) throw new Error('conf.d/envd/unbuffered.inc no longer sets proxy_buffer_size, proxy_buffers, proxy_busy_buffers_size: the buf4k what-if needs a new home');
+      files['conf.d/envd/unbuffered.inc'] = text.replace(lines, '# bench what-if: nginx\'s default buffer sizes\n');
       break;
     }
     case 'njs_floor':

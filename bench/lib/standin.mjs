@@ -37,13 +37,6 @@ const stdout = randomBytes(CHUNK);
 const dataEvent = (bytes) => envelope(0, `{"event":{"data":{"stdout":"${bytes.toString('base64')}"}}}`);
 const FULL = dataEvent(stdout);
 
-/** Bytes of the whole Start response body for `stdoutBytes` of stdout (what the client must count). */
-export function startBodyBytes(stdoutBytes) {
-  const full = Math.floor(stdoutBytes / CHUNK);
-  const rest = stdoutBytes % CHUNK;
-  return START.length + full * FULL.length + (rest ? dataEvent(stdout.subarray(0, rest)).length : 0) + END_EVENT.length + END_STREAM.length;
-}
-
 async function start(req, res) {
   const bytes = Number(req.headers['bench-stdout-bytes'] || 0);
   const hold = Number(req.headers['bench-hold-ms'] ?? 5);
