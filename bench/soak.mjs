@@ -49,7 +49,7 @@ const SECONDS = num('SOAK_SECONDS', 600);
 const RPS = num('SOAK_RPS', 25);
 const INFLIGHT = num('SOAK_INFLIGHT', 16);
 const SAMPLE_SECONDS = num('SOAK_SAMPLE_SECONDS', 10);
-const MAX_SLOPE = process.env.SOAK_MAX_SLOPE_KIB_PER_MIN ? Number(process.env.SOAK_MAX_SLOPE_KIB_PER_MIN) : undefined;
+const MAX_SLOPE = num('SOAK_MAX_SLOPE_KIB_PER_MIN', undefined);
 /** No single request may take longer than this (a stuck stream is a failure, not a hang). */
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Samples taken before this are the warm-up: pools, njs and the allocator settle. */
