@@ -292,10 +292,11 @@ try {
       const njsEdge = await launch('njs', ['envd_edge'], ['path', 'host', 'path_bare', 'host_bare']);
       await launch('njs', ['static_regex', 'plain'], ['path', 'host']);
       machine.njs_engine = await versionOf(njsEdge.url);
-      const whatIf = P.whatIf ? ['envd_edge_no_upstream_keepalive', 'njs_floor'] : [];
+      const whatIf = P.whatIf ? ['envd_edge_no_upstream_keepalive', 'njs_floor', 'envd_edge_dispatch_floor'] : [];
       if (P.whatIf) {
         await launch('njs', ['envd_edge_no_upstream_keepalive'], ['path', 'path_bare']);
         await launch('njs', ['njs_floor'], ['path']);
+        await launch('njs', ['envd_edge_dispatch_floor'], ['host']);
       }
       const why = await qjsUnavailable();
       if (why) rpsNotMeasured.qjs = why;

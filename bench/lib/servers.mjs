@@ -176,6 +176,8 @@ export const VARIANTS = {
   envd_edge_no_upstream_keepalive:
     '(a) without its `proxy_set_header Connection "";` line: nginx then sends `Connection: close` upstream and the /_envd/ locations open a connection per request',
   envd_edge_buf4k: '(a) without the 16k buffer sizes of conf.d/envd/unbuffered.inc: nginx\'s default, a stream read and forwarded 4 KiB at a time',
+  envd_edge_dispatch_floor:
+    '(a) with nothing classified: server.inc sends every request to /_envd/buffer (an unconditional rewrite), proxy_pass $envd_backend$request_uri, no add_header. What the internal-location design costs before any decision (host-routed only: it strips no /sandbox/ prefix)',
   njs_floor: '(c) plus one js_set, read in a server-level `if`, whose module imports the shipped bundle and returns "": the njs VM per request without any classification',
 };
 
@@ -215,6 +217,18 @@ export function renderVariant(name, { port, upstream, engine = 'njs', connection
       const text = existsSync(inc) ? readFileSync(inc, 'utf8') : '';
       if (!lines.test(text)) throw new Error('conf.d/envd/unbuffered.inc no longer sets proxy_buffer_size, proxy_buffers, proxy_busy_buffers_size: the buf4k what-if needs a new home');
       files['conf.d/envd/unbuffered.inc'] = text.replace(lines, '# bench what-if: nginx\'s default buffer sizes\n');
+      break;
+    }
+    case 'envd_edge_dispatch_floor': {
+      conf = renderExampleConf(base);
+      const read = (name) => readFileSync(join(ROOT, 'conf.d/envd', name), 'utf8');
+      const floor = (name, from, to) => {
+        const text = read(name);
+        if (!from.test(text)) throw new Error(`conf.d/envd/${name} no longer matches ${from}: the dispatch-floor what-if needs a new home`);
+        return text.replace(from, to);
+      };
+      files['conf.d/envd/server.inc'] = floor('server.inc', /^if \(\$envd_location\) \{[^}]*\}\n([\s\S]*?)^add_header [^\n]*\n/m, 'rewrite ^ /_envd/buffer last;\n$1');
+      files['conf.d/envd/proxy.inc'] = floor('proxy.inc', /^proxy_pass \$envd_backend\$envd_upstream_uri;$/m, 'proxy_pass $envd_backend$request_uri;');
       break;
     }
     case 'njs_floor':
