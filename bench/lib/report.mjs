@@ -249,7 +249,7 @@ export function svg(results) {
       max: max * 1.55,
     });
   }
-  // 3. throughput: one panel a source (the fake envd is ~50× slower than the stand-in)
+  // 3. throughput: one panel a source (the fake envd is about 40 times slower than the stand-in)
   for (const [part, name, key] of [['fake_envd', 'a process\'s stdout through the fake envd', 'stream_throughput_ratio'], ['standin', 'proxy ceiling (stand-in envd)', 'stream_ceiling_ratio']]) {
     const t = d.throughput?.[part] && !d.throughput[part].error ? d.throughput[part] : null;
     const bars = t

@@ -52,10 +52,14 @@ export function withManyConnections(conf, connections) {
  * event loop): `args` after node, ready when its stdout matches `listening` (capturing the port).
  */
 async function startNodeServer(what, args, listening) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The IPC channel closes when this process dies, however it dies: the servers stop on it.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the ${what} did not start within 10 s`)), 10_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the ${what} did not start within 10 s`));
+    }, 10_000);
     child.stdout.on('data', (b) => {
       out += b;
       const m = listening.exec(out);
@@ -176,6 +180,8 @@ export const VARIANTS = {
   envd_edge_no_upstream_keepalive:
     '(a) without its `proxy_set_header Connection "";` line: nginx then sends `Connection: close` upstream and the /_envd/ locations open a connection per request',
   envd_edge_buf4k: '(a) without the 16k buffer sizes of conf.d/envd/unbuffered.inc: nginx\'s default, a stream read and forwarded 4 KiB at a time',
+  envd_edge_njs_only:
+    '(a) with the fast path\'s native entries removed from dist/envd-fast-path.conf: njs classifies every request, the design before the fast path',
   envd_edge_dispatch_floor:
     '(a) with nothing classified: server.inc sends every request to /_envd/buffer (an unconditional rewrite), proxy_pass $envd_backend$request_uri, no add_header. What the internal-location design costs before any decision (host-routed only: it strips no /sandbox/ prefix)',
   njs_floor: '(c) plus one js_set, read in a server-level `if`, whose module imports the shipped bundle and returns "": the njs VM per request without any classification',
@@ -217,6 +223,16 @@ export function renderVariant(name, { port, upstream, engine = 'njs', connection
       const text = existsSync(inc) ? readFileSync(inc, 'utf8') : '';
       if (!lines.test(text)) throw new Error('conf.d/envd/unbuffered.inc no longer sets proxy_buffer_size, proxy_buffers, proxy_busy_buffers_size: the buf4k what-if needs a new home');
       files['conf.d/envd/unbuffered.inc'] = text.replace(lines, '# bench what-if: nginx\'s default buffer sizes\n');
+      break;
+    }
+    case 'envd_edge_njs_only': {
+      conf = renderExampleConf(base);
+      // Without its regex entries $envd_fast_route is always empty, so every documented
+      // variable takes its map's default: the njs twin.
+      const text = readFileSync(join(ROOT, 'dist/envd-fast-path.conf'), 'utf8');
+      const route = /(map "[^"]*" \$envd_fast_route \{\n)((?: {4}"~[^\n]*\n)+)/;
+      if (!route.test(text)) throw new Error('dist/envd-fast-path.conf has no regex entries in $envd_fast_route: the njs-only what-if needs a new home');
+      files['conf.d/envd/envd-fast-path.conf'] = text.replace(route, '$1');
       break;
     }
     case 'envd_edge_dispatch_floor': {
@@ -295,10 +311,8 @@ export function sumWorkers(masterPid, fn) {
 }
 
 /** Versions for the report. */
-export function localVersions() {
-  const nginx = /nginx\/(\S+)/.exec(spawnSync(nginxBinary(), ['-v'], { encoding: 'utf8' }).stderr || '')?.[1];
-  const njsCli = spawnSync('njs', ['-v'], { encoding: 'utf8' });
-  return { nginx, njs: njsCli.status === 0 ? njsCli.stdout.trim() : undefined };
+export function localNginxVersion() {
+  return /nginx\/(\S+)/.exec(spawnSync(nginxBinary(), ['-v'], { encoding: 'utf8' }).stderr || '')?.[1];
 }
 
 export { freePort };

@@ -22,12 +22,13 @@ const QUOTE = 0x22;
 /**
  * Counts the stdout bytes of a Start stream's body, piece by piece: the base64 length of each
  * `data` event's stdout, decoded arithmetically (no JSON.parse of 40 KiB strings). Remembers
- * whether the last envelope was a clean end-stream (`{}` with flag 2).
+ * whether the last envelope was a clean end-stream (`{}` with flag 2), and how many bytes
+ * follow the last whole envelope (none in a well-formed stream).
  */
 export function stdoutCounter() {
   let pending = [];
   let pendingBytes = 0;
-  const state = { stdoutBytes: 0, envelopes: 0, cleanEnd: false };
+  const state = { stdoutBytes: 0, envelopes: 0, cleanEnd: false, leftoverBytes: 0 };
   const take = (n) => {
     const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
     pending = buf.length > n ? [buf.subarray(n)] : [];
@@ -38,6 +39,7 @@ export function stdoutCounter() {
     pending.push(data);
     pendingBytes += data.length;
     for (;;) {
+      state.leftoverBytes = pendingBytes;
       if (pendingBytes < 5) return;
       const head = pending[0].length >= 5 ? pending[0] : Buffer.concat(pending, pendingBytes);
       const len = head.readUInt32BE(1);
@@ -83,8 +85,9 @@ async function oneStream({ name, port, path, masterPid }, start, stdoutBytes) {
     const done = await req.done;
     const seconds = (done.endAt - t0) / 1000;
     if (done.status !== 200) throw new Error(`Start via ${name} answered ${done.status}`);
-    if (counter.stdoutBytes !== stdoutBytes || !counter.cleanEnd) {
-      throw new Error(`Start via ${name}: ${counter.stdoutBytes} bytes of stdout in ${counter.envelopes} envelopes, ${counter.cleanEnd ? 'a clean end' : 'no clean end'} (expected ${stdoutBytes} and a clean end)`);
+    if (counter.stdoutBytes !== stdoutBytes || !counter.cleanEnd || counter.leftoverBytes) {
+      const end = counter.cleanEnd ? `a clean end${counter.leftoverBytes ? ` and ${counter.leftoverBytes} bytes after it` : ''}` : 'no clean end';
+      throw new Error(`Start via ${name}: ${counter.stdoutBytes} bytes of stdout in ${counter.envelopes} envelopes, ${end} (expected ${stdoutBytes} and a clean end)`);
     }
     const client = process.cpuUsage(client0);
     return {

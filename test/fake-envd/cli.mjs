@@ -44,3 +44,5 @@ async function stop(signal) {
 }
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+// Started with an IPC channel (the benchmark does that): never outlive the parent.
+process.on('disconnect', () => stop('disconnect'));
