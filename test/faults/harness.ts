@@ -7,6 +7,7 @@
 // on this machine (NGINX_BIN, NGINX_NJS_MODULE) on the njs engine, whatever ENVD_EDGE_RUNNER and
 // ENVD_EDGE_ENGINE say.
 import { readFileSync } from 'node:fs';
+import { Sandbox } from 'e2b';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -21,10 +22,16 @@ import { nginxWorkers } from '../../tools/proc.mjs';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The e2b SDK on sandbox abc123 through `edgeUrl`'s path form (debug mode: no E2B API call). */
+export function sdkThroughEdge(edgeUrl: string): Promise<Sandbox> {
+  process.env.E2B_DEBUG = 'true';
+  process.env.E2B_SANDBOX_URL = `${edgeUrl}/sandbox/abc123/49983`;
+  return Sandbox.connect('abc123');
+}
+
 export interface LocalEdge {
   port: number;
   url: string;
-  prefix: string;
   errorLog(): string;
   /** nginx -s reload (SIGHUP to the master). */
   reload(): void;
@@ -71,7 +78,6 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   return {
     port,
     url: `http://127.0.0.1:${port}`,
-    prefix,
     errorLog: () => nginx.errorLog(),
     reload: () => nginx.reload(),
     masterPid,
@@ -249,7 +255,6 @@ export function eventKind(frame: Frame): string {
 
 export interface RawUpstream {
   address: string;
-  port: number;
   /** Connections accepted so far. */
   accepted(): number;
   close(): Promise<void>;
@@ -270,7 +275,6 @@ export async function startRawUpstream(onSocket: (socket: Socket) => void): Prom
   const port = (server.address() as AddressInfo).port;
   return {
     address: `127.0.0.1:${port}`,
-    port,
     accepted: () => accepted,
     close: () =>
       new Promise<void>((r) => {
@@ -299,8 +303,6 @@ export function chunk(data: Buffer): Buffer {
 
 export interface Relay {
   address: string;
-  /** Connections currently relayed. */
-  open(): number;
   /** Resets (TCP RST) the nginx side of every relayed connection and drops the other side. */
   resetAll(): void;
   close(): Promise<void>;
@@ -327,7 +329,6 @@ export async function startRelay(target: string): Promise<Relay> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    open: () => pairs.size,
     resetAll() {
       for (const pair of [...pairs]) {
         pairs.delete(pair);

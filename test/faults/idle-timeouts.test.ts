@@ -23,11 +23,11 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { CommandExitError, Sandbox, SandboxError } from 'e2b';
+import { CommandExitError, SandboxError } from 'e2b';
 import { startFakeEnvd } from '../fake-envd/server.mjs';
 import type { FakeEnvd } from '../fake-envd/server.mjs';
 import { ensureGenerated } from '../fake-envd/generate.mjs';
-import { connectStreamRequest, eventKind, logMark, openStream, printLogOnFailure, startLocalEdge, verbose, type LocalEdge } from './harness';
+import { connectStreamRequest, eventKind, logMark, openStream, printLogOnFailure, sdkThroughEdge, startLocalEdge, verbose, type LocalEdge } from './harness';
 
 const READ_TIMEOUT_MS = 2000;
 const QUIET_COMMAND = 'sleep 4; echo done';
@@ -103,9 +103,7 @@ describe('idle streams and proxy_read_timeout (2s standing in for 120s)', () => 
   });
 
   it('the silent stream through the e2b SDK: a foreground run longer than the timeout rejects at the timeout', async () => {
-    process.env.E2B_DEBUG = 'true';
-    process.env.E2B_SANDBOX_URL = `${edge.url}/sandbox/abc123/49983`;
-    const sbx = await Sandbox.connect('abc123');
+    const sbx = await sdkThroughEdge(edge.url);
     const t0 = performance.now();
     // The SDK asks for a keepalive every 50 s: silent for the whole 4 s here.
     const outcome = await sbx.commands.run(QUIET_COMMAND).then(

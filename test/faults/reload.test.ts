@@ -82,12 +82,19 @@ const START = connectStreamRequest('/process.Process/Start', { process: { cmd: '
 /** Which worker served a response: the example's server gets `add_header X-Worker-Pid $pid always;`. */
 const WORKER_PID_HEADER = 'add_header X-Worker-Pid $pid always;';
 
-async function untilAllHaveAFrame(frameCounts: number[], deadlineMs = 5000) {
+/** Polls `probe` every 20 ms until it returns a value (not undefined), or undefined at the deadline. */
+async function poll<T>(probe: () => T | undefined, deadlineMs: number): Promise<T | undefined> {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
-    if (frameCounts.every((n) => n > 0)) return;
+    const value = probe();
+    if (value !== undefined) return value;
     await sleep(20);
   }
+  return undefined;
+}
+
+async function untilAllHaveAFrame(frameCounts: number[], deadlineMs = 5000) {
+  if (await poll(() => (frameCounts.every((n) => n > 0) ? true : undefined), deadlineMs)) return;
   throw new Error(`not every stream had its first frame within ${deadlineMs} ms: ${frameCounts.join(',')}`);
 }
 
@@ -103,23 +110,14 @@ function openMany(port: number, n: number) {
 
 /** Waits for a worker that is not in `old`; returns its pid. */
 async function newWorker(edge: LocalEdge, old: number[], deadlineMs = 5000): Promise<number> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    const fresh = edge.workers().find((w) => !old.includes(w.pid) && !w.title.includes('shutting down'));
-    if (fresh) return fresh.pid;
-    await sleep(20);
-  }
-  throw new Error(`no new worker within ${deadlineMs} ms of the reload`);
+  const fresh = await poll(() => edge.workers().find((w) => !old.includes(w.pid) && !w.title.includes('shutting down'))?.pid, deadlineMs);
+  if (fresh === undefined) throw new Error(`no new worker within ${deadlineMs} ms of the reload`);
+  return fresh;
 }
 
 /** performance.now() when `pid` is gone (sampled every 20 ms), or undefined at the deadline. */
-async function goneAt(pid: number, deadlineMs: number): Promise<number | undefined> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (!alive(pid)) return performance.now();
-    await sleep(20);
-  }
-  return undefined;
+function goneAt(pid: number, deadlineMs: number): Promise<number | undefined> {
+  return poll(() => (alive(pid) ? undefined : performance.now()), deadlineMs);
 }
 
 describe('nginx -s reload while streams are live', () => {

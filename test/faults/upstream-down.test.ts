@@ -8,10 +8,10 @@
 // request, FIN on accept (before nginx wrote the request), RST on accept, and a FIN halfway through
 // the status line/headers. Each must reach envd once (no retry loop) and never leak nginx's HTML.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox, SandboxNotFoundError, TimeoutError } from 'e2b';
+import { SandboxNotFoundError, TimeoutError } from 'e2b';
 import { parseResponse, rawHttp, sendRaw } from '../support/client';
 import { envelope, parseEnvelopes } from '../support/connect';
-import { logMark, onRequestHead, printLogOnFailure, sleep, startLocalEdge, startRawUpstream, verbose, type LocalEdge, type RawUpstream } from './harness';
+import { logMark, onRequestHead, printLogOnFailure, sdkThroughEdge, sleep, startLocalEdge, startRawUpstream, verbose, type LocalEdge, type RawUpstream } from './harness';
 
 type Death = 'fin-after-request' | 'fin-on-accept' | 'rst-on-accept' | 'fin-in-headers';
 
@@ -109,9 +109,7 @@ describe.each(DEATHS)('envd accepts, then dies before its headers: %s', (death, 
 
   if (death === 'fin-after-request') {
     it('e2b SDK: commands.run → SandboxNotFoundError, commands.list → TimeoutError', async () => {
-      process.env.E2B_DEBUG = 'true';
-      process.env.E2B_SANDBOX_URL = `${edge.url}/sandbox/abc123/49983`;
-      const sbx = await Sandbox.connect('abc123');
+      const sbx = await sdkThroughEdge(edge.url);
       const run = await sbx.commands.run('true').catch((e: Error) => e);
       verbose('SDK commands.run', `${run.constructor.name}: ${(run as Error).message}`);
       expect(run).toBeInstanceOf(SandboxNotFoundError);

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandExitError, Sandbox, SandboxError } from 'e2b';
+import { CommandExitError, SandboxError } from 'e2b';
 import { envelope } from '../support/connect';
 import { startFakeEnvd } from '../fake-envd/server.mjs';
 import type { FakeEnvd } from '../fake-envd/server.mjs';
@@ -24,6 +24,7 @@ import {
   onRequestHead,
   openStream,
   printLogOnFailure,
+  sdkThroughEdge,
   sleep,
   startLocalEdge,
   startRawUpstream,
@@ -116,9 +117,7 @@ describe('envd resets a stream mid-way', () => {
   });
 
   it('e2b SDK, foreground commands.run on the real fake envd, relay resets while stdout is streaming: run() rejects', async () => {
-    process.env.E2B_DEBUG = 'true';
-    process.env.E2B_SANDBOX_URL = `${relayEdge.url}/sandbox/abc123/49983`;
-    const sbx = await Sandbox.connect('abc123');
+    const sbx = await sdkThroughEdge(relayEdge.url);
     const ticks: string[] = [];
     let cutAt = 0;
     const started = Date.now();

@@ -5,7 +5,7 @@
 // only raw HTTP can send (repeated or empty headers, absolute targets, HTTP/1.0 without Host).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_PATH_CONF, renderFastPathConf } from '../../src/fast-path';
-import { rawHttp, sendRaw } from '../support/client';
+import { rawHttp, sendRaw, vectorRaw } from '../support/client';
 import { startNginx, type Nginx } from '../support/edge';
 import { echoConf, type Options } from '../support/echo-conf';
 // @ts-expect-error plain ESM tool module without types
@@ -82,17 +82,6 @@ function rawOnly(): { name: string; raw: string }[] {
   return out;
 }
 
-function vectorRaw(req: Record<string, string | undefined>): string {
-  const headers: Record<string, string> = {};
-  const names: [string, string][] = [
-    ['host', 'Host'], ['contentType', 'Content-Type'], ['accept', 'Accept'], ['upgrade', 'Upgrade'], ['connection', 'Connection'],
-    ['sandboxIdHeader', 'E2b-Sandbox-Id'], ['sandboxPortHeader', 'E2b-Sandbox-Port'],
-  ];
-  for (const [field, header] of names) if (req[field] !== undefined) headers[header] = req[field] as string;
-  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
-  return `${req.method} ${req.uri} HTTP/1.1\r\n${lines.join('\r\n')}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
-}
-
 describe('native fast path and njs agree on real nginx', () => {
   const ports: Record<'fast' | 'njs', Record<string, number>> = { fast: {}, njs: {} };
   const servers: Nginx[] = [];
@@ -137,7 +126,7 @@ describe('native fast path and njs agree on real nginx', () => {
   }
 
   it('on every shared vector', async () => {
-    const requests = table.vectors.map((v) => ({ name: v.name, raw: vectorRaw(v.request as Record<string, string>), options: (v as { options?: string }).options }));
+    const requests = table.vectors.map((v) => ({ name: v.name, raw: vectorRaw(v.request as Record<string, string>, ['Connection: close']), options: (v as { options?: string }).options }));
     const { differ, counts } = await compare(requests);
     console.log(`vectors: ${JSON.stringify(counts)}`);
     expect(differ).toEqual([]);

@@ -4,7 +4,7 @@
 // natively (`fastPath`); the echo proves it by njs's own trace: njs stores every classification it
 // makes in the js_var $envd_memo, so an empty $envd_memo after a variable is read means no njs ran.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendRaw } from '../support/client';
+import { sendRaw, vectorRaw } from '../support/client';
 import { printLogOnFailure, startNginx, type Nginx } from '../support/edge';
 import { echoConf, type Options } from '../support/echo-conf';
 // @ts-expect-error plain ESM tool module without types
@@ -36,20 +36,6 @@ const optionSets = table.optionSets as Record<string, Options>;
 
 type Request = (typeof table.vectors)[number]['request'] & Record<string, string | undefined>;
 
-function rawRequest(req: Request): string {
-  const headers: [string, string | undefined][] = [
-    ['Host', req.host],
-    ['Content-Type', req.contentType],
-    ['Accept', req.accept],
-    ['Upgrade', req.upgrade],
-    ['Connection', req.connection],
-    ['E2b-Sandbox-Id', req.sandboxIdHeader],
-    ['E2b-Sandbox-Port', req.sandboxPortHeader],
-  ];
-  const lines = headers.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${v}`);
-  return `${req.method} ${req.uri} HTTP/1.1\r\n${lines.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
-}
-
 describe('shared vectors through real nginx (documented variables, fast path or njs)', () => {
   let port: number;
   const optionPorts: Record<string, number> = {};
@@ -73,7 +59,7 @@ describe('shared vectors through real nginx (documented variables, fast path or 
   it.each(table.vectors.map((v) => [v.name, v] as const))('%s', async (_name, vector) => {
     const options = (vector as { options?: string }).options;
     if (options && !(options in optionPorts)) throw new Error(`no nginx server for option set ${options}`);
-    const res = await sendRaw(options ? optionPorts[options] : port, rawRequest(vector.request as Request));
+    const res = await sendRaw(options ? optionPorts[options] : port, vectorRaw(vector.request as Request));
     if ((vector as { nginxRefuses?: boolean }).nginxRefuses) {
       // nginx's own parser refuses it: no njs ran, and the answer is still a 400.
       expect(vector.expect.mode).toBe('reject');

@@ -188,3 +188,15 @@ export function rawHttp(method: string, target: string, headers: Record<string, 
   lines.push('Connection: close');
   return Buffer.concat([Buffer.from(`${method} ${target} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`, 'latin1'), b]);
 }
+
+/** The request fields of a shared vector (test/vectors.json) that become header lines. */
+const VECTOR_HEADERS: [string, string][] = [
+  ['host', 'Host'], ['contentType', 'Content-Type'], ['accept', 'Accept'], ['upgrade', 'Upgrade'], ['connection', 'Connection'],
+  ['sandboxIdHeader', 'E2b-Sandbox-Id'], ['sandboxPortHeader', 'E2b-Sandbox-Port'],
+];
+
+/** A shared vector's request as raw HTTP/1.1 with an empty body; `extra` header lines go last. */
+export function vectorRaw(req: Record<string, string | undefined>, extra: string[] = []): string {
+  const lines = VECTOR_HEADERS.filter(([field]) => req[field] !== undefined).map(([field, name]) => `${name}: ${req[field]}`);
+  return `${req.method} ${req.uri} HTTP/1.1\r\n${lines.concat(['Content-Length: 0'], extra).join('\r\n')}\r\n\r\n`;
+}
