@@ -181,7 +181,7 @@ export const VARIANTS = {
     '(a) without its `proxy_set_header Connection "";` line: nginx then sends `Connection: close` upstream and the /_envd/ locations open a connection per request',
   envd_edge_buf4k: '(a) without the 16k buffer sizes of conf.d/envd/unbuffered.inc: nginx\'s default, a stream read and forwarded 4 KiB at a time',
   envd_edge_njs_only:
-    '(a) with the fast path\'s native entries removed from dist/envd-fast-path.conf: njs classifies every request, the design before the fast path',
+    '(a) with every entry of dist/envd-fast-path.conf\'s maps removed, defaults kept: njs classifies every request, the design before the fast path',
   envd_edge_dispatch_floor:
     '(a) with nothing classified: server.inc sends every request to /_envd/buffer (an unconditional rewrite), proxy_pass $envd_backend$request_uri, no add_header. What the internal-location design costs before any decision (host-routed only: it strips no /sandbox/ prefix)',
   njs_floor: '(c) plus one js_set, read in a server-level `if`, whose module imports the shipped bundle and returns "": the njs VM per request without any classification',
@@ -227,12 +227,12 @@ export function renderVariant(name, { port, upstream, engine = 'njs', connection
     }
     case 'envd_edge_njs_only': {
       conf = renderExampleConf(base);
-      // Without its regex entries $envd_fast_route is always empty, so every documented
-      // variable takes its map's default: the njs twin.
+      // Every map entry dropped, defaults kept: each documented variable is its njs twin, as
+      // the generator's own njs-only variant (renderFastPathConf(false)) has it.
       const text = readFileSync(join(ROOT, 'dist/envd-fast-path.conf'), 'utf8');
-      const route = /(map "[^"]*" \$envd_fast_route \{\n)((?: {4}"~[^\n]*\n)+)/;
-      if (!route.test(text)) throw new Error('dist/envd-fast-path.conf has no regex entries in $envd_fast_route: the njs-only what-if needs a new home');
-      files['conf.d/envd/envd-fast-path.conf'] = text.replace(route, '$1');
+      const entries = /^ {4}"[^\n]*;\n/gm;
+      if (!entries.test(text)) throw new Error('dist/envd-fast-path.conf has no map entries: the njs-only what-if needs a new home');
+      files['conf.d/envd/envd-fast-path.conf'] = text.replace(entries, '');
       break;
     }
     case 'envd_edge_dispatch_floor': {
