@@ -8,7 +8,7 @@
 // ENVD_EDGE_ENGINE say.
 import { readFileSync } from 'node:fs';
 import { Sandbox } from 'e2b';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { END_STREAM, envelope } from '../support/connect';
@@ -251,50 +251,8 @@ export function eventKind(frame: Frame): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Raw TCP upstreams.
-
-export interface RawUpstream {
-  address: string;
-  /** Connections accepted so far. */
-  accepted(): number;
-  close(): Promise<void>;
-}
-
-/** A TCP server that hands every accepted socket to `onSocket`. Closing destroys all sockets. */
-export async function startRawUpstream(onSocket: (socket: Socket) => void): Promise<RawUpstream> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server: Server = createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    onSocket(socket);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    address: `127.0.0.1:${port}`,
-    accepted: () => accepted,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
-
-/** Calls `then(head)` once the request head (up to the blank line) has arrived on `socket`. */
-export function onRequestHead(socket: Socket, then: (head: string) => void) {
-  let head = '';
-  const onData = (d: Buffer) => {
-    head += d.toString('latin1');
-    if (!head.includes('\r\n\r\n')) return;
-    socket.off('data', onData);
-    then(head);
-  };
-  socket.on('data', onData);
-}
+// Raw TCP upstreams (shared with the integration tests' switchboard).
+export { onRequestHead, startRawUpstream, type RawUpstream } from '../support/raw-upstream';
 
 /** A chunk of a chunked HTTP/1.1 body. */
 export function chunk(data: Buffer): Buffer {
