@@ -37,7 +37,8 @@ export function imageFor(suite) {
 
 export const DEFAULT_IMAGE = `${BUILT_REPO}:bookworm`;
 
-function containerEnvDefaults() {
+/** testcontainers' settings for this project's private dockerd (no registry, no bridge). */
+export function containerEnvDefaults() {
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 }

@@ -24,8 +24,13 @@ export function renderExampleConf({ listen, upstream, plugin = true, httpExtra =
   const module = njsModule !== undefined ? njsModule : process.env.NGINX_NJS_MODULE ?? DEFAULT_NJS_MODULE;
   let text = readFileSync(EXAMPLE_CONF, 'utf8');
   if (!plugin) text = text.split('\n').filter((line) => !PLUGIN_MARK.test(line)).join('\n');
+  return fillPlaceholders(text, { listen, upstream, httpExtra, serverExtra, njsModule: module });
+}
+
+/** Fills the `{{...}}` placeholders of the example and of configs in its shape (bench/conf/). */
+export function fillPlaceholders(text, { listen, upstream = '', httpExtra = '', serverExtra = '', njsModule = '' }) {
   return text
-    .replace('{{LOAD_MODULE}}', module ? `load_module ${module};` : '')
+    .replace('{{LOAD_MODULE}}', njsModule ? `load_module ${njsModule};` : '')
     .replace('{{HTTP_EXTRA}}', httpExtra)
     .replace('{{SERVER_EXTRA}}', serverExtra)
     .replace('{{UPSTREAM}}', upstream)

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_NJS_MODULE,
+  fillPlaceholders,
   freePort,
   nginxBinary,
   preparePrefix,
@@ -20,14 +21,9 @@ export const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const STATIC_REGEX_CONF = join(BENCH, 'conf/static-regex.conf');
 export const UPSTREAM_200_CONF = join(BENCH, 'conf/upstream-200.conf');
 
-/** Fills a bench template's placeholders the way renderExampleConf fills the example's. */
-export function renderTemplate(path, { listen, upstream = '', httpExtra = '', serverExtra = '', njsModule = '' }) {
-  return readFileSync(path, 'utf8')
-    .replace('{{LOAD_MODULE}}', njsModule ? `load_module ${njsModule};` : '')
-    .replace('{{HTTP_EXTRA}}', httpExtra)
-    .replace('{{SERVER_EXTRA}}', serverExtra)
-    .replace('{{UPSTREAM}}', upstream)
-    .replace('{{LISTEN}}', listen);
+/** A bench config template (bench/conf/) with its placeholders filled as the example's are. */
+export function renderTemplate(path, options) {
+  return fillPlaceholders(readFileSync(path, 'utf8'), options);
 }
 
 /** Replaces `from` (a string or regex) in `text`, and fails loudly when the example changed. */
@@ -121,8 +117,8 @@ export async function containerUnavailable(image) {
   const host = dockerHost();
   if (!host) return 'no docker daemon (DOCKER_HOST unset and no /tmp/envd-edge-docker/docker.sock; see .ci/dockerd.sh)';
   process.env.DOCKER_HOST = host;
-  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
+  const { containerEnvDefaults } = await import('../../tools/nginx-container.mjs');
+  containerEnvDefaults();
   try {
     const { getContainerRuntimeClient, ImageName } = await import('testcontainers');
     const client = await Promise.race([
