@@ -69,6 +69,8 @@ export interface Fields {
 }
 
 const SEPARATOR = '\n'; // never in a request target nginx accepted, nor in a validated id
+/** The order of the fields in $envd_memo: written and read by this one list. */
+const MEMO_FIELDS: readonly (keyof Fields)[] = ['mode', 'route', 'sandboxId', 'sandboxPort', 'rpc', 'upstreamUri'];
 
 /**
  * The request's fields, classified once per request: the first js_set variable read stores them
@@ -77,14 +79,17 @@ const SEPARATOR = '\n'; // never in a request target nginx accepted, nor in a va
  */
 export function fields(r: NginxHTTPRequest): Fields {
   const memo = r.variables.envd_memo;
-  if (memo) {
-    const f = memo.split(SEPARATOR);
-    return { mode: f[0], route: f[1], sandboxId: f[2], sandboxPort: f[3], rpc: f[4], upstreamUri: f[5] };
+  const values = memo ? memo.split(SEPARATOR) : [];
+  if (!memo) {
+    const c = classify(r);
+    for (let i = 0; i < MEMO_FIELDS.length; i++) values.push(c[MEMO_FIELDS[i]]);
+    const joined = values.join(SEPARATOR);
+    // A value holding the separator would not read back: such a request is classified again.
+    if (joined.split(SEPARATOR).length === MEMO_FIELDS.length) r.variables.envd_memo = joined;
   }
-  const c = classify(r);
-  const values = [c.mode, c.route, c.sandboxId, c.sandboxPort, c.rpc, c.upstreamUri];
-  if (values.join('').indexOf(SEPARATOR) < 0) r.variables.envd_memo = values.join(SEPARATOR);
-  return { mode: c.mode, route: c.route, sandboxId: c.sandboxId, sandboxPort: c.sandboxPort, rpc: c.rpc, upstreamUri: c.upstreamUri };
+  const out = {} as Fields;
+  for (let i = 0; i < MEMO_FIELDS.length; i++) out[MEMO_FIELDS[i]] = values[i];
+  return out;
 }
 
 /**
