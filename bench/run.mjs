@@ -20,7 +20,7 @@ import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from '
 import { join, resolve } from 'node:path';
 import { measureIdle } from './lib/idle.mjs';
 import { measureNjsCli } from './lib/njs-cli.mjs';
-import { markdown, printTable, svg, verdict } from './lib/report.mjs';
+import { markdown, printTable, svg, THROUGHPUT_PARTS, verdict } from './lib/report.mjs';
 import { measureRps } from './lib/rps.mjs';
 import {
   BENCH,
@@ -167,8 +167,9 @@ try {
       sections = SECTIONS.filter((s) => s === 'rps');
     }
   }
-  const direct = () => ({ name: 'direct', port: standin.port, path: '/process.Process/Start' });
-  const via = (name) => ({ name, port: front[name].port, masterPid: front[name].masterPid, path: '/sandbox/abc123/49983/process.Process/Start' });
+  /** Start streams straight to an envd (the stand-in by default), or path-routed through nginx `name`. */
+  const direct = (envd = standin) => ({ name: 'direct', port: envd.port, path: '/process.Process/Start' });
+  const via = (name, servers = front) => ({ name, port: servers[name].port, masterPid: servers[name].masterPid, path: '/sandbox/abc123/49983/process.Process/Start' });
 
   // 1. first stream frame
   if (sections.includes('ttff')) {
@@ -190,46 +191,51 @@ try {
   }
 
   // 3. stream throughput: a real process's stdout through the fake envd (the goal's figure), then
-  // the stand-in at memory speed (the proxy's ceiling)
+  // the stand-in at memory speed (the proxy's ceiling). Each source is one part of details.throughput.
   if (sections.includes('throughput')) {
-    const names = ['envd_edge', 'static_regex'];
     details.throughput = {};
-    let fake;
-    const viaFake = {};
-    try {
-      fake = await started(startFakeEnvd());
-      for (const name of names) viaFake[name] = await started(startVariant(name, { upstream: `127.0.0.1:${fake.port}` }));
-      const bytes = P.stdoutMiB * 1048576;
-      log(`3. stream throughput: ${P.stdoutMiB} MiB of \`head -c\` stdout through the fake envd, ${P.tputRounds} rounds: direct, ${names.join(', ')}`);
-      const targets = [{ name: 'direct', port: fake.port, path: '/process.Process/Start' }].concat(
-        names.map((name) => ({ name, port: viaFake[name].port, masterPid: viaFake[name].masterPid, path: '/sandbox/abc123/49983/process.Process/Start' })),
-      );
-      const r = await measureThroughput({ targets, start: fakeEnvdStart(bytes), stdoutBytes: bytes, rounds: P.tputRounds });
-      details.throughput.fake_envd = { source: 'the fake envd (test/fake-envd) running `head -c <bytes> /dev/zero`', what_if: { static_regex: VARIANTS.static_regex }, ...r };
-      log(`   MiB/s of stdout: ${Object.entries(r.mib_s).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}; envd_edge ÷ direct ${round(r.ratio.envd_edge)}`);
-    } catch (error) {
-      details.throughput.fake_envd = { error: errText(error) };
-      log(`   FAILED: ${error.message}`);
-    } finally {
-      for (const s of Object.values(viaFake)) await s.stop();
-      if (fake) await fake.stop();
-    }
-    try {
-      front.envd_edge_buf4k = await started(startVariant('envd_edge_buf4k', { upstream: `127.0.0.1:${standin.port}` }));
-      const ceiling = names.concat(['envd_edge_buf4k']);
-      const bytes = P.ceilingMiB * 1048576;
-      log(`3. proxy ceiling: ${P.ceilingMiB} MiB of stdout from the stand-in, ${P.tputRounds} rounds: direct, ${ceiling.join(', ')}`);
-      const r = await measureThroughput({ targets: [direct(), ...ceiling.map(via)], start: standinStart(bytes), stdoutBytes: bytes, rounds: P.tputRounds });
-      details.throughput.standin = {
-        source: 'the stand-in envd (bench/lib/standin.mjs): prepared 32 KiB data events at memory speed',
-        what_if: { static_regex: VARIANTS.static_regex, envd_edge_buf4k: VARIANTS.envd_edge_buf4k },
-        ...r,
-      };
-      log(`   MiB/s of stdout: ${Object.entries(r.mib_s).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}; envd_edge ÷ direct ${round(r.ratio.envd_edge)}`);
-    } catch (error) {
-      details.throughput.standin = { error: errText(error) };
-      log(`   FAILED: ${error.message}`);
-    }
+    /** One source: `setup` resolves its envd and the nginx configs in front of it (by variant name). */
+    const part = async (key, { title, source, start, mib, setup, stopAfter }) => {
+      let envd;
+      let servers = {};
+      try {
+        ({ envd, servers } = await setup());
+        const names = Object.keys(servers);
+        const bytes = mib * 1048576;
+        log(`3. ${title}: ${mib} MiB of stdout from ${source}, ${P.tputRounds} rounds: direct, ${names.join(', ')}`);
+        const r = await measureThroughput({ targets: [direct(envd), ...names.map((n) => via(n, servers))], start: start(bytes), stdoutBytes: bytes, rounds: P.tputRounds });
+        details.throughput[key] = { source, what_if: Object.fromEntries(names.filter((n) => n !== 'envd_edge').map((n) => [n, VARIANTS[n]])), ...r };
+        log(`   MiB/s of stdout: ${Object.entries(r.mib_s).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}; envd_edge ÷ direct ${round(r.ratio.envd_edge)}`);
+      } catch (error) {
+        details.throughput[key] = { error: errText(error) };
+        log(`   FAILED: ${error.message}`);
+      } finally {
+        if (stopAfter) for (const s of [...Object.values(servers), envd]) if (s) await s.stop();
+      }
+    };
+    await part('fake_envd', {
+      title: 'stream throughput',
+      source: 'the fake envd (test/fake-envd) running `head -c <bytes> /dev/zero`',
+      start: fakeEnvdStart,
+      mib: P.stdoutMiB,
+      stopAfter: true,
+      setup: async () => {
+        const envd = await started(startFakeEnvd());
+        const servers = {};
+        for (const name of ['envd_edge', 'static_regex']) servers[name] = await started(startVariant(name, { upstream: `127.0.0.1:${envd.port}` }));
+        return { envd, servers };
+      },
+    });
+    await part('standin', {
+      title: 'proxy ceiling',
+      source: 'the stand-in envd (bench/lib/standin.mjs): prepared 32 KiB data events at memory speed',
+      start: standinStart,
+      mib: P.ceilingMiB,
+      setup: async () => {
+        front.envd_edge_buf4k = await started(startVariant('envd_edge_buf4k', { upstream: `127.0.0.1:${standin.port}` }));
+        return { envd: standin, servers: Object.fromEntries(['envd_edge', 'static_regex', 'envd_edge_buf4k'].map((n) => [n, front[n]])) };
+      },
+    });
   }
 
   // 4. idle streams
@@ -375,8 +381,7 @@ const ratioFor = (engine) => {
 set('rps_ratio_vs_static', ratioFor('njs'), failed('rps'));
 set('rps_ratio_vs_static_qjs', ratioFor('qjs'), details.rps?.not_measured?.qjs || failed('rps'));
 const failedPart = (part) => (details.throughput?.[part]?.error ? 'failed (see details)' : failed('throughput'));
-set('stream_throughput_ratio', details.throughput?.fake_envd?.ratio?.envd_edge, failedPart('fake_envd'));
-set('stream_ceiling_ratio', details.throughput?.standin?.ratio?.envd_edge, failedPart('standin'));
+for (const { part, key } of THROUGHPUT_PARTS) set(key, details.throughput?.[part]?.ratio?.envd_edge, failedPart(part));
 set('idle_stream_kib', details.idle?.per_stream_kib, failed('idle'));
 results.not_measured = notMeasured;
 results.goals = {

@@ -12,6 +12,12 @@ export const GOALS = {
   idle_stream_kib: { op: '<=', value: 32, unit: 'KiB', title: 'nginx memory per idle WatchDir stream' },
 };
 
+/** The two sources of section 3: their part of details.throughput and the figure each gives. */
+export const THROUGHPUT_PARTS = [
+  { part: 'fake_envd', key: 'stream_throughput_ratio', title: "a process's stdout through the fake envd" },
+  { part: 'standin', key: 'stream_ceiling_ratio', title: "the proxy's ceiling, from the stand-in envd" },
+];
+
 export function verdict(key, value) {
   const g = GOALS[key];
   if (typeof value !== 'number' || !Number.isFinite(value)) return 'not measured';
@@ -97,7 +103,8 @@ export function markdown(results) {
     if (d.njs_cli.error) out.push(d.njs_cli.error, '');
     else out.push(`njs ${d.njs_cli.njs}: path-routed Stat ${fmt(d.njs_cli.path.us_per_call, 2)} µs/call, host-routed ${fmt(d.njs_cli.host.us_per_call, 2)} µs/call.`, '');
   }
-  for (const [part, title] of [['fake_envd', 'a process\'s stdout through the fake envd (the goal\'s figure)'], ['standin', 'the proxy\'s ceiling, from the stand-in envd']]) {
+  for (const { part, key, title: what } of THROUGHPUT_PARTS) {
+    const title = GOALS[key].op ? `${what} (the goal's figure)` : what;
     const t = d.throughput?.[part];
     if (!t) continue;
     if (t.error) {
@@ -250,7 +257,7 @@ export function svg(results) {
     });
   }
   // 3. throughput: one panel a source (the fake envd is about 40 times slower than the stand-in)
-  for (const [part, name, key] of [['fake_envd', 'a process\'s stdout through the fake envd', 'stream_throughput_ratio'], ['standin', 'proxy ceiling (stand-in envd)', 'stream_ceiling_ratio']]) {
+  for (const { part, key, title: name } of THROUGHPUT_PARTS) {
     const t = d.throughput?.[part] && !d.throughput[part].error ? d.throughput[part] : null;
     const bars = t
       ? Object.keys(t.mib_s).map((k) => ({

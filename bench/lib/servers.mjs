@@ -27,10 +27,15 @@ export function renderTemplate(path, options) {
 }
 
 /** Replaces `from` (a string or regex) in `text`, and fails loudly when the example changed. */
-export function mustReplace(text, from, to, what) {
+export function mustReplace(text, from, to, where) {
   const found = typeof from === 'string' ? text.includes(from) : from.test(text);
   if (found) return text.replace(from, to);
-  throw new Error(`cannot derive the bench config (${what}): ${from} is not in the example any more`);
+  throw new Error(`cannot derive the bench config: ${where} no longer holds ${from}`);
+}
+
+/** A shipped or built file (path relative to the repo) with `from` replaced, as mustReplace. */
+function derivedFile(path, from, to) {
+  return mustReplace(readFileSync(join(ROOT, path), 'utf8'), from, to, path);
 }
 
 /**
@@ -38,8 +43,8 @@ export function mustReplace(text, from, to, what) {
  * worker_connections (each stream is a client and an upstream connection) and an fd limit to match.
  */
 export function withManyConnections(conf, connections) {
-  let text = mustReplace(conf, /worker_connections\s+\d+;/, `worker_connections ${connections};`, 'worker_connections');
-  text = mustReplace(text, /^(worker_processes[^\n]*\n)/m, `$1worker_rlimit_nofile ${connections * 2 + 1024};\n`, 'worker_processes');
+  let text = mustReplace(conf, /worker_connections\s+\d+;/, `worker_connections ${connections};`, "the example's events section");
+  text = mustReplace(text, /^(worker_processes[^\n]*\n)/m, `$1worker_rlimit_nofile ${connections * 2 + 1024};\n`, "the example's main section");
   return text;
 }
 
@@ -206,41 +211,26 @@ export function renderVariant(name, { port, upstream, engine = 'njs', connection
       conf = renderExampleConf({ ...base, plugin: false });
       break;
     case 'envd_edge_no_upstream_keepalive': {
-      conf = renderExampleConf(base);
-      const line = /^\s*proxy_set_header Connection "";.*\n/m;
-      if (!line.test(conf)) throw new Error('the example no longer sets `proxy_set_header Connection ""`: the no-keepalive what-if needs a new home');
-      conf = conf.replace(line, '');
+      conf = mustReplace(renderExampleConf(base), /^\s*proxy_set_header Connection "";.*\n/m, '', 'the example');
       break;
     }
     case 'envd_edge_buf4k': {
       conf = renderExampleConf(base);
-      const inc = join(ROOT, 'conf.d/envd/unbuffered.inc');
       const lines = /^proxy_buffer_size .*\n^proxy_buffers .*\n^proxy_busy_buffers_size .*\n/m;
-      const text = existsSync(inc) ? readFileSync(inc, 'utf8') : '';
-      if (!lines.test(text)) throw new Error('conf.d/envd/unbuffered.inc no longer sets proxy_buffer_size, proxy_buffers, proxy_busy_buffers_size: the buf4k what-if needs a new home');
-      files['conf.d/envd/unbuffered.inc'] = text.replace(lines, '# bench what-if: nginx\'s default buffer sizes\n');
+      files['conf.d/envd/unbuffered.inc'] = derivedFile('conf.d/envd/unbuffered.inc', lines, '# bench what-if: nginx\'s default buffer sizes\n');
       break;
     }
     case 'envd_edge_njs_only': {
       conf = renderExampleConf(base);
       // Every map entry dropped, defaults kept: each documented variable is its njs twin, as
       // the generator's own njs-only variant (renderFastPathConf(false)) has it.
-      const text = readFileSync(join(ROOT, 'dist/envd-fast-path.conf'), 'utf8');
-      const entries = /^ {4}"[^\n]*;\n/gm;
-      if (!entries.test(text)) throw new Error('dist/envd-fast-path.conf has no map entries: the njs-only what-if needs a new home');
-      files['conf.d/envd/envd-fast-path.conf'] = text.replace(entries, '');
+      files['conf.d/envd/envd-fast-path.conf'] = derivedFile('dist/envd-fast-path.conf', /^ {4}"[^\n]*;\n/gm, '');
       break;
     }
     case 'envd_edge_dispatch_floor': {
       conf = renderExampleConf(base);
-      const read = (name) => readFileSync(join(ROOT, 'conf.d/envd', name), 'utf8');
-      const floor = (name, from, to) => {
-        const text = read(name);
-        if (!from.test(text)) throw new Error(`conf.d/envd/${name} no longer matches ${from}: the dispatch-floor what-if needs a new home`);
-        return text.replace(from, to);
-      };
-      files['conf.d/envd/server.inc'] = floor('server.inc', /^if \(\$envd_location\) \{[^}]*\}\n([\s\S]*?)^add_header [^\n]*\n/m, 'rewrite ^ /_envd/buffer last;\n$1');
-      files['conf.d/envd/proxy.inc'] = floor('proxy.inc', /^proxy_pass \$envd_backend\$envd_upstream_uri;$/m, 'proxy_pass $envd_backend$request_uri;');
+      files['conf.d/envd/server.inc'] = derivedFile('conf.d/envd/server.inc', /^if \(\$envd_location\) \{[^}]*\}\n([\s\S]*?)^add_header [^\n]*\n/m, 'rewrite ^ /_envd/buffer last;\n$1');
+      files['conf.d/envd/proxy.inc'] = derivedFile('conf.d/envd/proxy.inc', /^proxy_pass \$envd_backend\$envd_upstream_uri;$/m, 'proxy_pass $envd_backend$request_uri;');
       break;
     }
     case 'njs_floor':
