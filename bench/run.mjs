@@ -167,9 +167,10 @@ try {
       sections = SECTIONS.filter((s) => s === 'rps');
     }
   }
-  /** Start streams straight to an envd (the stand-in by default), or path-routed through nginx `name`. */
+  /** Start streams straight to an envd (the stand-in by default), or path-routed through an nginx. */
   const direct = (envd = standin) => ({ name: 'direct', port: envd.port, path: '/process.Process/Start' });
-  const via = (name, servers = front) => ({ name, port: servers[name].port, masterPid: servers[name].masterPid, path: '/sandbox/abc123/49983/process.Process/Start' });
+  const through = (name, nginx) => ({ name, port: nginx.port, masterPid: nginx.masterPid, path: '/sandbox/abc123/49983/process.Process/Start' });
+  const via = (name) => through(name, front[name]);
 
   // 1. first stream frame
   if (sections.includes('ttff')) {
@@ -203,7 +204,7 @@ try {
         const names = Object.keys(servers);
         const bytes = mib * 1048576;
         log(`3. ${title}: ${mib} MiB of stdout from ${source}, ${P.tputRounds} rounds: direct, ${names.join(', ')}`);
-        const r = await measureThroughput({ targets: [direct(envd), ...names.map((n) => via(n, servers))], start: start(bytes), stdoutBytes: bytes, rounds: P.tputRounds });
+        const r = await measureThroughput({ targets: [direct(envd), ...names.map((n) => through(n, servers[n]))], start: start(bytes), stdoutBytes: bytes, rounds: P.tputRounds });
         details.throughput[key] = { source, what_if: Object.fromEntries(names.filter((n) => n !== 'envd_edge').map((n) => [n, VARIANTS[n]])), ...r };
         log(`   MiB/s of stdout: ${Object.entries(r.mib_s).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}; envd_edge ÷ direct ${round(r.ratio.envd_edge)}`);
       } catch (error) {
