@@ -25,7 +25,9 @@ import { measureRps } from './lib/rps.mjs';
 import {
   BENCH,
   containerUnavailable,
+  cpuAffinityPlan,
   localNginxVersion,
+  pinWorkers,
   startFakeEnvd,
   startStandin,
   startUpstream200,
@@ -289,6 +291,8 @@ try {
       cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
       const upstream = await started(startUpstream200());
       const upstreamAddr = `127.0.0.1:${upstream.port}`;
+      const affinity = cpuAffinityPlan(machine.nproc);
+      if (affinity) pinWorkers(upstream.masterPid, affinity.load_and_upstream);
       const instances = [];
       const rpsNotMeasured = {};
       const launch = async (engine, variants, routings) => {
@@ -299,12 +303,12 @@ try {
       const njsEdge = await launch('njs', ['envd_edge'], ['path', 'host', 'path_bare', 'host_bare']);
       await launch('njs', ['static_regex', 'plain'], ['path', 'host']);
       machine.njs_engine = await versionOf(njsEdge.url);
-      const whatIf = P.whatIf ? ['envd_edge_njs_only', 'envd_edge_no_upstream_keepalive', 'njs_floor', 'envd_edge_dispatch_floor'] : [];
+      const whatIf = P.whatIf ? ['envd_edge_njs_only', 'envd_edge_no_upstream_keepalive', 'njs_floor', 'envd_edge_dispatch_floor', 'envd_edge_constant_decision'] : [];
       if (P.whatIf) {
         await launch('njs', ['envd_edge_njs_only'], ['path', 'host']);
         await launch('njs', ['envd_edge_no_upstream_keepalive'], ['path', 'path_bare']);
         await launch('njs', ['njs_floor'], ['path']);
-        await launch('njs', ['envd_edge_dispatch_floor'], ['host']);
+        await launch('njs', ['envd_edge_dispatch_floor', 'envd_edge_constant_decision'], ['host']);
       }
       const why = await qjsUnavailable();
       if (why) rpsNotMeasured.qjs = why;
@@ -327,11 +331,11 @@ try {
         rounds: P.rpsRounds,
         seconds: P.rpsSeconds,
         warmupSeconds: P.rpsWarmup,
+        affinity,
         onRun: (cell, run, r) => log(`   round ${r + 1} ${cell.inst.label.padEnd(36)} ${cell.routing}: ${Math.round(run.rps)} req/s, ${round(run.worker_cpu_us_per_req, 1)} µs CPU/req`),
       });
-      // With the proxy the bottleneck, req/s follow its CPU per request; with the 2 cores shared by
-      // wrk, the upstream and nginx, the faster configs are held back by the others. The CPU ratio
-      // is the capacity ratio nginx would show with a core to itself.
+      // With nginx the bottleneck on a CPU of its own, req/s follow its CPU per request. The CPU
+      // ratio is also the capacity ratio when nothing could be pinned.
       const cpuRatio = {};
       for (const c of cells) {
         const ref = cells.find((x) => x.engine === c.engine && x.config === 'static_regex' && x.routing === c.routing.replace(/_bare$/, ''));
@@ -340,6 +344,7 @@ try {
       }
       details.rps = {
         static_cpu_ratio_envd_edge: cpuRatio,
+        cpu_affinity: affinity || 'none: one CPU or no taskset, every process shares every CPU',
         connections: 32,
         seconds: P.rpsSeconds,
         rounds: P.rpsRounds,

@@ -3,9 +3,10 @@
 // keep-alive, a fixed duration, every config and routing interleaved in rounds (the order
 // rotates each round) so drift hits all alike; the median of the rounds is reported. The CPU
 // time the config's nginx worker used per request is read from /proc around each run: it shows
-// the per-request cost directly, whichever process the 2 cores' sharing made the bottleneck.
+// the per-request cost directly. With an affinity plan (servers.mjs cpuAffinityPlan) each nginx
+// under test runs alone on its CPU and wrk on the others.
 import { H1Connection } from './h1.mjs';
-import { cpuNs, sumWorkers } from './servers.mjs';
+import { cpuNs, pinWorkers, sumWorkers } from './servers.mjs';
 import { median } from './stats.mjs';
 import { runWrk, writeScript } from './wrk.mjs';
 
@@ -52,8 +53,9 @@ export async function checkRouting(instance, routing) {
  * @param {object} o
  * @param {{label:string, engine:string, config:string, port:number, url:string, masterPid:number, routings:string[]}[]} o.instances
  * @param {string} o.scriptDir  where the wrk scripts go
+ * @param {{nginx:string, load_and_upstream:string}|null} o.affinity  CPUs (taskset lists), or null: nothing pinned
  */
-export async function measureRps({ instances, scriptDir, rounds, seconds, warmupSeconds, connections = 32, onRun = () => {} }) {
+export async function measureRps({ instances, scriptDir, rounds, seconds, warmupSeconds, connections = 32, affinity = null, onRun = () => {} }) {
   const scripts = {};
   for (const [name, r] of Object.entries(ROUTINGS)) {
     scripts[name] = writeScript(scriptDir, name, { path: r.path, headers: r.headers, body: STAT_BODY });
@@ -61,9 +63,10 @@ export async function measureRps({ instances, scriptDir, rounds, seconds, warmup
   const cells = [];
   for (const inst of instances) for (const routing of inst.routings) cells.push({ inst, routing, runs: [] });
   for (const cell of cells) await checkRouting(cell.inst, cell.routing);
+  if (affinity) for (const inst of instances) pinWorkers(inst.masterPid, affinity.nginx);
   const once = async (cell, secs) => {
     const before = sumWorkers(cell.inst.masterPid, cpuNs);
-    const r = await runWrk({ url: cell.inst.url, script: scripts[cell.routing], seconds: secs, connections });
+    const r = await runWrk({ url: cell.inst.url, script: scripts[cell.routing], seconds: secs, connections, cpus: affinity?.load_and_upstream });
     const after = sumWorkers(cell.inst.masterPid, cpuNs);
     if (r.non2xx || r.socketErrors) {
       throw new Error(`${cell.inst.label} ${cell.routing}: ${r.non2xx} non-2xx answers, ${r.socketErrors} socket errors\n${r.raw}`);

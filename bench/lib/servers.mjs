@@ -185,6 +185,8 @@ export const VARIANTS = {
     '(a) with every entry of dist/envd-fast-path.conf\'s maps removed, defaults kept: njs classifies every request, the design before the fast path',
   envd_edge_dispatch_floor:
     '(a) with nothing classified: server.inc sends every request to /_envd/buffer (an unconditional rewrite), proxy_pass $envd_backend$request_uri, no add_header. What the internal-location design costs before any decision (host-routed only: it strips no /sandbox/ prefix)',
+  envd_edge_constant_decision:
+    '(a) with $envd_fast_route a constant `host:buffer`: no key, no regex, nothing validated; the maps that read it, the dispatch, add_header and proxy_pass as shipped. What everything but the native decision costs (host-routed only)',
   njs_floor: '(c) plus one js_set, read in a server-level `if`, whose module imports the shipped bundle and returns "": the njs VM per request without any classification',
 };
 
@@ -231,6 +233,14 @@ export function renderVariant(name, { port, upstream, engine = 'njs', connection
       conf = renderExampleConf(base);
       files['conf.d/envd/server.inc'] = derivedFile('conf.d/envd/server.inc', /^if \(\$envd_location\) \{[^}]*\}\n([\s\S]*?)^add_header [^\n]*\n/m, 'rewrite ^ /_envd/buffer last;\n$1');
       files['conf.d/envd/proxy.inc'] = derivedFile('conf.d/envd/proxy.inc', /^proxy_pass \$envd_backend\$envd_upstream_uri;$/m, 'proxy_pass $envd_backend$request_uri;');
+      break;
+    }
+    case 'envd_edge_constant_decision': {
+      conf = renderExampleConf(base);
+      // The route map's captures become maps of their own: defined for the other maps, never read.
+      const captures = ['envd_fast_path_sandbox_id', 'envd_fast_path_sandbox_port', 'envd_fast_path_upstream_uri', 'envd_fast_host_sandbox_id', 'envd_fast_host_sandbox_port'];
+      const constant = ['map $request_uri $envd_fast_route {\n    default "host:buffer";\n}', ...captures.map((c) => `map $request_uri $${c} {\n    default "";\n}`)].join('\n');
+      files['conf.d/envd/envd-fast-path.conf'] = derivedFile('dist/envd-fast-path.conf', /^map "\$request_uri\\n[^"]*" \$envd_fast_route \{[\s\S]*?\n\}/m, constant);
       break;
     }
     case 'njs_floor':
@@ -282,6 +292,25 @@ export function cpuNs(pid) {
   }
   const f = procStat(pid);
   return (Number(f[11]) + Number(f[12])) * TICK_NS;
+}
+
+/**
+ * Where the req/s runs put their processes: nginx under test on the last CPU, alone; wrk and
+ * the upstream on the others. nginx then has a core to itself, as in production, and its CPU per
+ * request is what its req/s follow instead of how the scheduler shares 2 cores among 3 busy
+ * processes. null (nothing pinned) with one CPU or without taskset (util-linux).
+ */
+export function cpuAffinityPlan(nproc) {
+  if (nproc < 2 || spawnSync('taskset', ['-V']).status !== 0) return null;
+  return { nginx: String(nproc - 1), load_and_upstream: nproc === 2 ? '0' : `0-${nproc - 2}` };
+}
+
+/** Pins every worker of an nginx to `cpus` (a taskset list); throws when taskset refuses. */
+export function pinWorkers(masterPid, cpus) {
+  for (const pid of workerPids(masterPid)) {
+    const out = spawnSync('taskset', ['-pc', cpus, String(pid)], { encoding: 'utf8' });
+    if (out.status !== 0) throw new Error(`taskset -pc ${cpus} ${pid}: ${(out.stderr || out.error || '').toString().trim()}`);
+  }
 }
 
 /** Resident set of a process in KiB (VmRSS). */

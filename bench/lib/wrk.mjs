@@ -26,13 +26,15 @@ export function writeScript(dir, name, { method = 'POST', path, headers, body })
 export const running = new Set();
 
 /**
- * Runs wrk for `seconds` against `url` (scheme://host:port) with `script`.
- * Resolves { rps, requests, seconds, non2xx, socketErrors, raw }.
+ * Runs wrk for `seconds` against `url` (scheme://host:port) with `script`, on the CPUs `cpus`
+ * names (a taskset list) when given. Resolves { rps, requests, seconds, non2xx, socketErrors, raw }.
  */
-export function runWrk({ url, script, seconds, connections = 32, timeoutS = 2 }) {
+export function runWrk({ url, script, seconds, connections = 32, timeoutS = 2, cpus = '' }) {
   return new Promise((resolve, reject) => {
     const args = ['-t1', `-c${connections}`, `-d${seconds}s`, `--timeout`, `${timeoutS}s`, '-s', script, url];
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = cpus
+      ? spawn('taskset', ['-c', cpus, 'wrk', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     child.once('exit', () => running.delete(child));
     let out = '';
