@@ -27,6 +27,7 @@ import {
   containerUnavailable,
   cpuAffinityPlan,
   localNginxVersion,
+  pinProcess,
   pinWorkers,
   startFakeEnvd,
   startStandin,
@@ -292,7 +293,11 @@ try {
       const upstream = await started(startUpstream200());
       const upstreamAddr = `127.0.0.1:${upstream.port}`;
       const affinity = cpuAffinityPlan(machine.nproc);
-      if (affinity) pinWorkers(upstream.masterPid, affinity.load_and_upstream);
+      if (affinity) {
+        pinWorkers(upstream.masterPid, affinity.load_and_upstream);
+        // This driver too (it only waits for wrk here, and req/s is the last section).
+        pinProcess(process.pid, affinity.load_and_upstream);
+      }
       const instances = [];
       const rpsNotMeasured = {};
       const launch = async (engine, variants, routings) => {

@@ -95,7 +95,7 @@ export function markdown(results) {
     for (const [engine, why] of Object.entries(d.rps.not_measured || {})) out.push(`| ${engine} | — | — | not measured: ${why} | | | |`);
     out.push('', 'Routing `path`/`host`: the request as the e2b SDK sends it, with `E2b-Sandbox-Id`/`E2b-Sandbox-Port` (the goal\'s figures); `*_bare`: the same without those two headers, compared with the static regex config\'s figure for the same route form. The last column is the capacity ratio: nginx\'s CPU per request is what limits its req/s.');
     const a = d.rps.cpu_affinity;
-    out.push('', typeof a === 'object' ? `CPUs (taskset): each nginx under test alone on CPU ${a.nginx}; wrk and the upstream on CPU ${a.load_and_upstream}.` : `CPUs: not pinned (${a}).`);
+    out.push('', typeof a === 'object' ? `CPUs (taskset): each nginx under test alone on CPU ${a.nginx}; wrk, the upstream and the driver on CPU ${a.load_and_upstream}.` : `CPUs: not pinned (${a}).`);
     out.push('', 'Configs: `envd_edge` = examples/cubeproxy/nginx.conf as rendered (a); `static_regex` = bench/conf/static-regex.conf (b); `plain` = the example without its envd-edge lines (c).');
     if (d.rps.what_if?.length) out.push('What-if configs (not goals): ' + d.rps.what_if.map((w) => `\`${w.config}\` = ${w.about}`).join('; ') + '.');
     out.push('');

@@ -295,9 +295,9 @@ export function cpuNs(pid) {
 }
 
 /**
- * Where the req/s runs put their processes: nginx under test on the last CPU, alone; wrk and
- * the upstream on the others. nginx then has a core to itself, as in production, and its CPU per
- * request is what its req/s follow instead of how the scheduler shares 2 cores among 3 busy
+ * Where the req/s runs put their processes: nginx under test on the last CPU, alone; wrk, the
+ * upstream and the driver on the others. nginx then has a core to itself, as in production, and
+ * its req/s follow its CPU per request instead of how the scheduler shares 2 cores among 3 busy
  * processes. null (nothing pinned) with one CPU or without taskset (util-linux).
  */
 export function cpuAffinityPlan(nproc) {
@@ -305,12 +305,15 @@ export function cpuAffinityPlan(nproc) {
   return { nginx: String(nproc - 1), load_and_upstream: nproc === 2 ? '0' : `0-${nproc - 2}` };
 }
 
-/** Pins every worker of an nginx to `cpus` (a taskset list); throws when taskset refuses. */
+/** Pins a process, all its threads, to `cpus` (a taskset list); throws when taskset refuses. */
+export function pinProcess(pid, cpus) {
+  const out = spawnSync('taskset', ['-apc', cpus, String(pid)], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`taskset -apc ${cpus} ${pid}: ${(out.stderr || out.error || '').toString().trim()}`);
+}
+
+/** Pins every worker of an nginx to `cpus`, as pinProcess. */
 export function pinWorkers(masterPid, cpus) {
-  for (const pid of workerPids(masterPid)) {
-    const out = spawnSync('taskset', ['-pc', cpus, String(pid)], { encoding: 'utf8' });
-    if (out.status !== 0) throw new Error(`taskset -pc ${cpus} ${pid}: ${(out.stderr || out.error || '').toString().trim()}`);
-  }
+  for (const pid of workerPids(masterPid)) pinProcess(pid, cpus);
 }
 
 /** Resident set of a process in KiB (VmRSS). */
