@@ -300,10 +300,16 @@ try {
       }
       const instances = [];
       const rpsNotMeasured = {};
+      // One nginx process per config and round (see lib/rps.mjs).
       const launch = async (engine, variants, routings) => {
-        const servers = await Promise.all(variants.map((v) => started(startVariant(v, { upstream: upstreamAddr, engine, image: QJS_IMAGE }))));
-        servers.forEach((s, i) => instances.push({ label: `${engine}/${variants[i]}`, engine, config: variants[i], routings, ...pick(s) }));
-        return servers[0];
+        const rounds = [];
+        for (let r = 0; r < P.rpsRounds; r++) {
+          rounds.push(await Promise.all(variants.map((v) => started(startVariant(v, { upstream: upstreamAddr, engine, image: QJS_IMAGE })))));
+        }
+        variants.forEach((config, i) =>
+          instances.push({ label: `${engine}/${config}`, engine, config, routings, processes: rounds.map((servers) => pick(servers[i])) }),
+        );
+        return rounds[0][0];
       };
       const njsEdge = await launch('njs', ['envd_edge'], ['path', 'host', 'path_bare', 'host_bare']);
       await launch('njs', ['static_regex', 'plain'], ['path', 'host']);
@@ -329,7 +335,8 @@ try {
       }
       if (rpsNotMeasured.qjs) log(`   QuickJS leg not measured: ${rpsNotMeasured.qjs}`);
       const cellCount = instances.reduce((n, i) => n + i.routings.length, 0);
-      log(`2. unary req/s: ${cellCount} config×routing cells, ${P.rpsRounds} round(s) of ${P.rpsSeconds} s (≈ ${Math.round(cellCount * (P.rpsRounds * P.rpsSeconds + P.rpsWarmup))} s)`);
+      const seconds = cellCount * P.rpsRounds * P.rpsSeconds + instances.length * P.rpsRounds * P.rpsWarmup;
+      log(`2. unary req/s: ${cellCount} config×routing cells, ${P.rpsRounds} round(s) of ${P.rpsSeconds} s, a fresh nginx process per config and round (≈ ${Math.round(seconds)} s)`);
       const cells = await measureRps({
         instances,
         scriptDir: scratch,

@@ -1,7 +1,10 @@
 // 2. Unary overhead: requests/s of a small unary envd call (filesystem.Filesystem/Stat,
 // application/json) through each config, path-routed and host-routed. wrk with one thread and
 // keep-alive, a fixed duration, every config and routing interleaved in rounds (the order
-// rotates each round) so drift hits all alike; the median of the rounds is reported. The CPU
+// rotates each round) so drift hits all alike; the median of the rounds is reported. Each round
+// uses another nginx process of the config: two processes of one config differ by up to 5 % in
+// CPU per request for as long as they run (memory layout), so one process per config would
+// carry its luck into every round. The CPU
 // time the config's nginx worker used per request is read from /proc around each run: it shows
 // the per-request cost directly. With an affinity plan (servers.mjs cpuAffinityPlan) each nginx
 // under test runs alone on its CPU and wrk on the others.
@@ -51,7 +54,8 @@ export async function checkRouting(instance, routing) {
 
 /**
  * @param {object} o
- * @param {{label:string, engine:string, config:string, port:number, url:string, masterPid:number, routings:string[]}[]} o.instances
+ * @param {{label:string, engine:string, config:string, processes:{url:string, masterPid:number}[], routings:string[]}[]} o.instances
+ *   each config with one nginx process a round (round r uses processes[r % length])
  * @param {string} o.scriptDir  where the wrk scripts go
  * @param {{nginx:string, load_and_upstream:string}|null} o.affinity  CPUs (taskset lists), or null: nothing pinned
  */
@@ -62,24 +66,30 @@ export async function measureRps({ instances, scriptDir, rounds, seconds, warmup
   }
   const cells = [];
   for (const inst of instances) for (const routing of inst.routings) cells.push({ inst, routing, runs: [] });
-  for (const cell of cells) await checkRouting(cell.inst, cell.routing);
-  if (affinity) for (const inst of instances) pinWorkers(inst.masterPid, affinity.nginx);
-  const once = async (cell, secs) => {
-    const before = sumWorkers(cell.inst.masterPid, cpuNs);
-    const r = await runWrk({ url: cell.inst.url, script: scripts[cell.routing], seconds: secs, connections, cpus: affinity?.load_and_upstream });
-    const after = sumWorkers(cell.inst.masterPid, cpuNs);
+  for (const cell of cells) for (const nginx of cell.inst.processes) await checkRouting({ ...nginx, label: cell.inst.label }, cell.routing);
+  if (affinity) for (const inst of instances) for (const nginx of inst.processes) pinWorkers(nginx.masterPid, affinity.nginx);
+  const once = async (cell, nginx, secs) => {
+    const before = sumWorkers(nginx.masterPid, cpuNs);
+    const r = await runWrk({ url: nginx.url, script: scripts[cell.routing], seconds: secs, connections, cpus: affinity?.load_and_upstream });
+    const after = sumWorkers(nginx.masterPid, cpuNs);
     if (r.non2xx || r.socketErrors) {
       throw new Error(`${cell.inst.label} ${cell.routing}: ${r.non2xx} non-2xx answers, ${r.socketErrors} socket errors\n${r.raw}`);
     }
     return { rps: r.rps, requests: r.requests, worker_cpu_us_per_req: (after - before) / 1000 / r.requests };
   };
-  if (warmupSeconds > 0) for (const cell of cells) await once(cell, warmupSeconds);
+  // Every process once, with its config's first routing: caches, pools and upstream connections.
+  if (warmupSeconds > 0) {
+    for (const inst of instances) {
+      const first = cells.find((c) => c.inst === inst);
+      for (const nginx of inst.processes) await once(first, nginx, warmupSeconds);
+    }
+  }
   for (let round = 0; round < rounds; round++) {
     // rotate the order every round: no config always runs first or right after another
     const shift = round % cells.length;
     const order = cells.slice(shift).concat(cells.slice(0, shift));
     for (const cell of order) {
-      const run = await once(cell, seconds);
+      const run = await once(cell, cell.inst.processes[round % cell.inst.processes.length], seconds);
       cell.runs.push(run);
       onRun(cell, run, round);
     }
