@@ -386,7 +386,7 @@ export function fastPathMaps(
       fallback: '',
     },
     byRoute('envd_location', ['Read by server.inc\'s dispatch on every request.'],
-      perClaim((c) => (c.mode ? dispatchLocation(c.route, c.mode) : dispatchLocation(c.route, 'buffer')))),
+      perClaim((c) => dispatchLocation(c.route, c.mode || 'buffer'))),
     byRoute('envd_upstream_uri', ['Read by proxy.inc\'s proxy_pass: the raw target, /sandbox/<id>/<port> stripped for the path form.'],
       bySandbox('$' + CAPTURES.pathUpstreamUri, '$request_uri', '$request_uri')),
     byRoute('envd_route', [], perClaim((c) => c.route)),

@@ -4,10 +4,9 @@
 // rotates each round) so drift hits all alike; the median of the rounds is reported. Each round
 // uses another nginx process of the config: two processes of one config differ by up to 5 % in
 // CPU per request for as long as they run (memory layout), so one process per config would
-// carry its luck into every round. The CPU
-// time the config's nginx worker used per request is read from /proc around each run: it shows
-// the per-request cost directly. With an affinity plan (servers.mjs cpuAffinityPlan) each nginx
-// under test runs alone on its CPU and wrk on the others.
+// carry its luck into every round. The CPU time the config's nginx worker used per request is
+// read from /proc around each run: it shows the per-request cost directly. With an affinity plan
+// (servers.mjs cpuAffinityPlan) each nginx under test runs alone on its CPU and wrk on the others.
 import { H1Connection } from './h1.mjs';
 import { cpuNs, pinWorkers, sumWorkers } from './servers.mjs';
 import { median } from './stats.mjs';

@@ -1,6 +1,7 @@
 // The servers of a benchmark run: the stand-in envd and the fake envd (processes of their own),
 // the return-200 upstream nginx, and the nginx configs under test, on the local nginx (njs
-// engine) or in a container of the sid image (QuickJS). Plus what the measurements read from /proc: worker pids, CPU time, RSS.
+// engine) or in a container of the sid image (QuickJS). Plus what the measurements read from
+// /proc: worker pids, CPU time, RSS.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

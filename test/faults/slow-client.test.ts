@@ -22,11 +22,11 @@ const FRAME = envelope(0, Buffer.alloc(64 * 1024 - 5, 0x61));
 /**
  * Worker RSS may grow by less than this while the clients stall. nginx's own share per stalled
  * stream is one proxy_buffer_size buffer (16k: conf.d/envd/unbuffered.inc) plus the request's
- * pool, some tens of KiB: 10 streams stay well under 1 MiB. 4 MiB leaves room for allocator noise and is far below what envd gets rid of before
- * TCP stops it (~8 MiB per stream into the kernel's socket buffers, ~75 MiB in all; asserted
- * below: more than the bound per stream and ten times it in all). An nginx that kept what the
- * client does not read would grow by that much, and it would never push back on envd (which
- * then writes its whole 64 MiB offer).
+ * pool, some tens of KiB: 10 streams stay well under 1 MiB. 4 MiB leaves room for allocator noise
+ * and is far below what envd gets rid of before TCP stops it (~8 MiB per stream into the kernel's
+ * socket buffers, ~75 MiB in all; asserted below: more than the bound per stream and ten times
+ * it in all). An nginx that kept what the client does not read would grow by that much, and it
+ * would never push back on envd (which then writes its whole 64 MiB offer).
  */
 const RSS_GROWTH_BOUND_KIB = 4 * 1024;
 
